@@ -1,0 +1,62 @@
+"""Writes of users, memberships and API keys."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from apps.accounts.models import Membership, OrganizationAPIKey, Role, User
+from apps.billing.models import Entitlement
+from apps.billing.services import entitlement_check
+from apps.core.errors import ApplicationError, ErrorCode
+from apps.tenants.models import Organization
+
+
+def email_normalize(email: str, *, attr: str = "email") -> str:
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ApplicationError(ErrorCode.INVALID, f"'{email}' is not a valid email address.", attr=attr) from None
+    return email
+
+
+@transaction.atomic
+def user_get_or_create(*, email: str, password: str | None = None, full_name: str = "") -> tuple[User, bool]:
+    email = email_normalize(email)
+    user = User.objects.filter(email=email).first()
+    if user is not None:
+        return user, False
+    user = User.objects.create_user(email=email, password=password, full_name=full_name)
+    if password is None:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user, True
+
+
+@transaction.atomic
+def membership_create(*, organization: Organization, user: User, role: str = Role.MEMBER) -> Membership:
+    existing = Membership.objects.filter(organization=organization, user=user).first()
+    if existing is not None:
+        raise ApplicationError(ErrorCode.CONFLICT, f"{user.email} is already a member.", attr="email")
+    entitlement_check(organization, Entitlement.SEATS)
+    return Membership.objects.create(organization=organization, user=user, role=role)
+
+
+@transaction.atomic
+def api_key_create(*, organization: Organization, name: str, created_by: User | None = None) -> tuple[OrganizationAPIKey, str]:
+    """Create a key; the raw key is returned once and never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise ApplicationError(ErrorCode.INVALID, "An API key needs a name.", attr="name")
+    if len(name) > 50:
+        raise ApplicationError(ErrorCode.INVALID, "API key names have at most 50 characters.", attr="name")
+    return OrganizationAPIKey.objects.create_key(organization=organization, name=name, created_by=created_by)
+
+
+def api_key_revoke(*, api_key: OrganizationAPIKey) -> OrganizationAPIKey:
+    if not api_key.revoked:
+        api_key.revoked = True
+        api_key.save(update_fields=["revoked"])
+    return api_key

@@ -1,0 +1,7 @@
+"""The /api/v1/ tree of a tenant host, assembled from each domain's urls."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("apps.tenants.urls")),
+]

@@ -1,0 +1,19 @@
+"""URLs of the public host (bare BASE_DOMAIN and any host that is not a tenant's)."""
+
+from django.contrib import admin
+from django.urls import path, re_path
+
+from apps.core.views import api_on_public_host, healthz, home
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    # The organization API lives on each organization's host; here any call is unauthenticated.
+    re_path(r"^api/v1/", api_on_public_host, name="api-on-public-host"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "apps.core.views.bad_request"
+handler403 = "apps.core.views.permission_denied"
+handler404 = "apps.core.views.page_not_found"
+handler500 = "apps.core.views.server_error"
