@@ -4,4 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("apps.tenants.urls")),
+    path("", include("apps.events.urls")),
+    path("", include("apps.leads.urls")),
+    path("", include("apps.webhooks.urls")),
 ]

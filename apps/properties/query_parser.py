@@ -110,7 +110,7 @@ def _amount(p: str) -> str:
     """One money amount; ``p`` prefixes group names so two amounts fit in one pattern."""
     return rf"""
     (?P<{p}cur>[$€£]\s?)?
-    (?P<{p}num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)
+    (?P<{p}num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d{{1,3}}(?:\ \d{{3}})+(?!\d)|\d+(?:\.\d+)?)
     (?:\s?(?P<{p}mult>k|thousand|grand|mm|m|mil|mill|millions?|bn|billion)(?![a-z0-9²]))?
     (?:\s?(?P<{p}cur2>usd|eur|gbp|dollars?|euros?|bucks|[$€£]))?
     (?!\w)
@@ -129,16 +129,19 @@ _MAX_SUFFIX = r"(?:or\s+(?:less|under|below|cheaper)|and\s+(?:under|below)|max(?
 _MIN_SUFFIX = r"(?:\+|or\s+(?:more|above|over)|and\s+(?:up|above|over)|plus|minimum|min|at\s+least)"
 
 _B = r"(?<![\w.,$€£])"
+# "price 300k", "priced at", "cost:" carry no meaning once the amount is understood.
+_NOUN = r"(?:\b(?:(?:asking\s+)?price[ds]?|costs?|costing)(?:\s(?:of|is|at|around))?:?\s)?"
 _RANGE_RX = _rx(
-    rf"{_B}(?:(?P<kw>between|from)\s)?{_amount('a')}\s?(?P<sep>-|–|—|to|and|until)\s?{_amount('b')}"
+    rf"""{_NOUN}{_B}(?:(?P<kw>between|from)\s)?{_amount('a')}
+    \s?(?P<sep>-|–|—|to|and|until)\s?{_amount('b')}"""
 )
-_ABOUT_RX = _rx(rf"\b{_ABOUT_Q}\s?{_amount('a')}")
-_MAX_RX = _rx(rf"(?:\b|(?=[<≤])){_MAX_Q}\s?{_amount('a')}")
-_MIN_RX = _rx(rf"(?:\b|(?=[>≥])){_MIN_Q}\s?{_amount('a')}")
+_ABOUT_RX = _rx(rf"{_NOUN}\b{_ABOUT_Q}\s?{_amount('a')}")
+_MAX_RX = _rx(rf"{_NOUN}(?:\b|(?=[<≤])){_MAX_Q}\s?{_amount('a')}")
+_MIN_RX = _rx(rf"{_NOUN}(?:\b|(?=[>≥])){_MIN_Q}\s?{_amount('a')}")
 _SUFFIX_RX = _rx(
-    rf"{_B}{_amount('a')}\s?(?:(?P<maxs>{_MAX_SUFFIX})|(?P<mins>{_MIN_SUFFIX}))(?!\w)"
+    rf"{_NOUN}{_B}{_amount('a')}\s?(?:(?P<maxs>{_MAX_SUFFIX})|(?P<mins>{_MIN_SUFFIX}))(?!\w)"
 )
-_BARE_RX = _rx(rf"{_B}{_amount('a')}")
+_BARE_RX = _rx(rf"{_NOUN}{_B}{_amount('a')}")
 
 # A number followed by one of these is a measurement, not a price.
 _UNIT_AFTER_RX = _rx(
@@ -553,7 +556,7 @@ class _Amount:
 
 def _amount_of(match: re.Match[str], p: str) -> _Amount | None:
     try:
-        raw = Decimal(match.group(f"{p}num").replace(",", ""))
+        raw = Decimal(match.group(f"{p}num").replace(",", "").replace(" ", ""))
     except (InvalidOperation, AttributeError):
         return None
     mult = (match.group(f"{p}mult") or "").casefold()

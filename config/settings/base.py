@@ -40,12 +40,17 @@ SHARED_APPS = [
     "rest_framework",
     "rest_framework_api_key",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "django_filters",
     "channels",
+    "django_dramatiq",
 ]
 TENANT_APPS = [
+    "apps.events",
     "apps.properties",
+    "apps.leads",
+    "apps.webhooks",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -118,6 +123,35 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# --- background jobs (Dramatiq) -------------------------------------------------------------------
+# BROKER_URL (default REDIS_URL): redis:// → Redis, amqp:// → RabbitMQ; empty → an in-memory
+# broker drained by a worker thread inside the web process (the embedded default of `make run`).
+BROKER_URL = env("BROKER_URL", default=REDIS_URL)
+if BROKER_URL.startswith("amqp"):
+    _broker, _broker_options = "dramatiq.brokers.rabbitmq.RabbitmqBroker", {"url": BROKER_URL}
+elif BROKER_URL.startswith(("redis://", "rediss://", "unix://")):
+    _broker, _broker_options = "dramatiq.brokers.redis.RedisBroker", {"url": BROKER_URL}
+elif not BROKER_URL:
+    _broker, _broker_options = "dramatiq.brokers.stub.StubBroker", {}
+else:
+    raise environ.ImproperlyConfigured(f"BROKER_URL must start with redis://, rediss:// or amqp:// (got {BROKER_URL!r})")
+JOBS_IN_PROCESS = _broker.endswith("StubBroker")
+JOBS_IN_PROCESS_THREADS = env.int("JOBS_IN_PROCESS_THREADS", default=4)
+DRAMATIQ_BROKER = {
+    "BROKER": _broker,
+    "OPTIONS": _broker_options,
+    "MIDDLEWARE": [
+        "dramatiq.middleware.AgeLimit",
+        "dramatiq.middleware.TimeLimit",
+        "dramatiq.middleware.Callbacks",
+        "dramatiq.middleware.Retries",
+        "django_dramatiq.middleware.DbConnectionsMiddleware",
+        "apps.core.jobs.TenantMiddleware",
+    ],
+}
+DRAMATIQ_AUTODISCOVER_MODULES = ["actors"]
+DRAMATIQ_QUEUE_PREFIX = env("DRAMATIQ_QUEUE_PREFIX", default="")
+
 # --- auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -172,6 +206,10 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the vendored sidecar package: the docs work with no CDN and no internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "ENUM_NAME_OVERRIDES": {
@@ -236,3 +274,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
 }
+# Start the in-process worker (and periodic work) with the web process when the broker is in-memory.
+JOBS_IN_PROCESS_AUTOSTART = env.bool("JOBS_IN_PROCESS_AUTOSTART", default=JOBS_IN_PROCESS)

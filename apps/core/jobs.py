@@ -1,0 +1,104 @@
+"""Background jobs: the tenant middleware for Dramatiq, enqueue-after-commit, and the in-process worker.
+
+Actors are declared with `dramatiq.actor` in each app's `actors.py`, always with explicit
+`max_retries` and `time_limit`, and take ids (never model instances). The schema of the sender
+travels in the message options; the worker activates exactly that schema for exactly that message.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import dramatiq
+from dramatiq.middleware import Middleware, SkipMessage
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_OPTION = "schema_name"
+
+
+class TenantMiddleware(Middleware):
+    """Carry the sender's schema in each message and run the actor inside it."""
+
+    def before_enqueue(self, broker, message, delay):
+        from django.db import connection
+
+        # setdefault: a retry is re-enqueued from the worker, whose connection may be elsewhere.
+        message.options.setdefault(SCHEMA_OPTION, connection.schema_name)
+
+    def before_process_message(self, broker, message):
+        from django.conf import settings
+        from django.db import connection
+
+        from apps.tenants.models import Organization
+
+        schema = message.options.get(SCHEMA_OPTION) or settings.PUBLIC_SCHEMA_NAME
+        connection.set_schema_to_public()
+        tenant = Organization.objects.filter(schema_name=schema).first()
+        if tenant is None and schema != settings.PUBLIC_SCHEMA_NAME:
+            # The organization was deleted after the job was queued: nothing left to act on.
+            logger.warning("Skipping %s: schema %s no longer exists", message.actor_name, schema)
+            raise SkipMessage()
+        if tenant is not None:
+            connection.set_tenant(tenant)
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        from django.db import connection
+
+        connection.set_schema_to_public()
+
+    after_skip_message = after_process_message
+
+
+def enqueue_on_commit(actor: dramatiq.Actor, *args: Any, delay_ms: int | None = None, **kwargs: Any) -> None:
+    """Send `actor(*args, **kwargs)` once the current transaction commits, in the current schema.
+
+    The schema is taken now (inside the change's tenant context), not when the callback runs.
+    """
+    from django.db import connection, transaction
+
+    schema = connection.schema_name
+
+    def send() -> None:
+        actor.send_with_options(args=args, kwargs=kwargs, delay=delay_ms, **{SCHEMA_OPTION: schema})
+
+    transaction.on_commit(send, robust=False)
+
+
+def discover_actors() -> None:
+    """Import every app's actors module so the broker knows each actor (the worker needs them)."""
+    from django.utils.module_loading import autodiscover_modules
+
+    autodiscover_modules("actors")
+
+
+_worker_lock = threading.Lock()
+_worker: dramatiq.Worker | None = None
+
+
+def in_process_worker_start(threads: int | None = None) -> dramatiq.Worker:
+    """Drain the in-memory broker with worker threads inside this process (embedded default)."""
+    global _worker
+    from django.conf import settings
+
+    with _worker_lock:
+        if _worker is not None:
+            return _worker
+        discover_actors()
+        broker = dramatiq.get_broker()
+        # TimeLimit only arms itself on process_boot; the stub broker never emits it otherwise.
+        broker.emit_after("process_boot")
+        _worker = dramatiq.Worker(broker, worker_threads=threads or settings.JOBS_IN_PROCESS_THREADS, worker_timeout=100)
+        _worker.start()
+        logger.info("In-process job worker started (%d threads)", _worker.worker_threads)
+        return _worker
+
+
+def in_process_worker_stop() -> None:
+    global _worker
+    with _worker_lock:
+        if _worker is not None:
+            _worker.stop()
+            _worker = None

@@ -1,0 +1,3 @@
+"""REST routes of leads (filled in by its issue)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""REST routes of webhooks (filled in by its issue)."""
+
+urlpatterns: list = []
