@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("apps.tenants.urls")),
     path("", include("apps.events.urls")),
+    path("", include("apps.properties.urls")),
     path("", include("apps.leads.urls")),
     path("", include("apps.webhooks.urls")),
 ]

@@ -7,6 +7,8 @@ if env("TEST_DATABASE_URL", default=""):
     DATABASES["default"].update(env.db("TEST_DATABASE_URL"))
     DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Several suites may run at once on one server (parallel sessions); each names its own database.
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default="test_realestate")}
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
