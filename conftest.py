@@ -21,6 +21,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("init_platform", verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def _public_schema_first():
+    """Each test starts on the public schema, whatever the previous request or test left active."""
+    from django.db import connection
+
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+
+
 def make_organization(slug: str | None = None, **kwargs):
     from apps.tenants.services import organization_create
 

@@ -29,7 +29,7 @@ def _quiet_runtime_dir() -> None:
     # pgserver warns without XDG_RUNTIME_DIR and falls back to /tmp/runtime-<uid>; a 0700
     # folder of our own silences it.
     if not os.environ.get("XDG_RUNTIME_DIR"):
-        runtime = Path(f"/tmp/runtime-{os.getuid()}")
+        runtime = Path(f"/tmp/runtime-{os.getuid()}")  # noqa: S108 - pgserver's own fallback, made 0700
         runtime.mkdir(mode=0o700, exist_ok=True)
         os.environ["XDG_RUNTIME_DIR"] = str(runtime)
 
@@ -51,11 +51,10 @@ def ensure_database(datadir: Path, name: str = DEFAULT_DATABASE) -> str:
     import psycopg
 
     uri = ensure_server(datadir)
-    with _file_lock(datadir.with_name(datadir.name + ".lock")):
-        with psycopg.connect(uri, autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-            if not exists:
-                conn.execute(f'CREATE DATABASE "{name}"')
+    with _file_lock(datadir.with_name(datadir.name + ".lock")), psycopg.connect(uri, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
     return server_uri_with_database(uri, name)
 
 

@@ -75,5 +75,3 @@ class OrganizationAPIKeyAuthentication(authentication.BaseAuthentication):
         if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
             OrganizationAPIKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
             api_key.last_used_at = now
-
-

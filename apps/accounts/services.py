@@ -45,7 +45,9 @@ def membership_create(*, organization: Organization, user: User, role: str = Rol
 
 
 @transaction.atomic
-def api_key_create(*, organization: Organization, name: str, created_by: User | None = None) -> tuple[OrganizationAPIKey, str]:
+def api_key_create(
+    *, organization: Organization, name: str, created_by: User | None = None
+) -> tuple[OrganizationAPIKey, str]:
     """Create a key; the raw key is returned once and never stored."""
     name = (name or "").strip()
     if not name:

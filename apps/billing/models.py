@@ -43,9 +43,7 @@ class SubscriptionStatus(models.TextChoices):
 
 
 class Subscription(models.Model):
-    organization = models.OneToOneField(
-        "tenants.Organization", on_delete=models.CASCADE, related_name="subscription"
-    )
+    organization = models.OneToOneField("tenants.Organization", on_delete=models.CASCADE, related_name="subscription")
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
     status = models.CharField(max_length=20, choices=SubscriptionStatus.choices, default=SubscriptionStatus.TRIALING)
     trial_ends_at = models.DateTimeField(null=True, blank=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from rest_framework import exceptions, status
 from drf_standardized_errors.handler import ExceptionHandler as StandardExceptionHandler
+from rest_framework import exceptions, status
 
 
 class ErrorCode(StrEnum):

@@ -90,7 +90,9 @@ def in_process_worker_start(threads: int | None = None) -> dramatiq.Worker:
         broker = dramatiq.get_broker()
         # TimeLimit only arms itself on process_boot; the stub broker never emits it otherwise.
         broker.emit_after("process_boot")
-        _worker = dramatiq.Worker(broker, worker_threads=threads or settings.JOBS_IN_PROCESS_THREADS, worker_timeout=100)
+        _worker = dramatiq.Worker(
+            broker, worker_threads=threads or settings.JOBS_IN_PROCESS_THREADS, worker_timeout=100
+        )
         _worker.start()
         logger.info("In-process job worker started (%d threads)", _worker.worker_threads)
         return _worker

@@ -1,8 +1,9 @@
-"""Text embeddings for listings and queries: one Embedder interface over hashing, OpenAI and local models."""
+"""Text embeddings for listings and queries: one Embedder interface, several providers."""
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import math
 import re
@@ -38,9 +39,12 @@ class Embedder(Protocol):
 
 # Words that carry no meaning for matching listings; they would only add noise to every vector.
 _STOPWORDS = frozenset(
-    """a an and are as at be by for from has have in is it its near of on or the this to with
-    within your you our we very""".split()
-)
+    {
+        "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in",
+        "is", "it", "its", "near", "of", "on", "or", "the", "this", "to", "with", "within",
+        "your", "you", "our", "we", "very",
+    }
+)  # fmt: skip
 _WORD_RX = re.compile(r"\w+")
 
 _WORD_WEIGHT = 1.0
@@ -100,7 +104,7 @@ class HashingEmbedder:
             stems.append(stem)
             for index, weight in features:
                 vector[index] += weight
-        for left, right in zip(stems, stems[1:], strict=False):
+        for left, right in itertools.pairwise(stems):
             index, weight = self._bigram_feature(f"{left} {right}")
             vector[index] += weight
         norm = math.sqrt(sum(value * value for value in vector))
@@ -174,7 +178,7 @@ class OpenAIEmbedder:
     def embed(self, texts: list[str]) -> list[list[float]]:
         vectors: list[list[float]] = [[0.0] * self.dimensions for _ in texts]
         # The API rejects empty input; an empty text has no meaning to embed anyway.
-        wanted = [(i, text) for i, text in enumerate(texts) if isinstance(text, str) and text.strip()]
+        wanted = [(i, t) for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
         for start in range(0, len(wanted), self.batch_size):
             batch = wanted[start : start + self.batch_size]
             for (position, _), vector in zip(
@@ -303,10 +307,11 @@ def get_embedder() -> Embedder:
     provider = _PROVIDER_ALIASES.get(raw_provider.strip().lower())
     if provider is None:
         raise EmbeddingError(
-            f"Unknown EMBEDDING_PROVIDER {raw_provider!r}; use hashing, openai or sentence_transformers"
+            f"Unknown EMBEDDING_PROVIDER {raw_provider!r}; "
+            "use hashing, openai or sentence_transformers"
         )
     model = str(getattr(settings, "EMBEDDING_MODEL", "") or "")
-    dimensions = int(getattr(settings, "VECTOR_DIMENSIONS", DEFAULT_DIMENSIONS) or DEFAULT_DIMENSIONS)
+    dimensions = int(getattr(settings, "VECTOR_DIMENSIONS", 0) or DEFAULT_DIMENSIONS)
     key = (provider, model, dimensions)
     with _embedders_lock:
         embedder = _embedders.get(key)
@@ -412,7 +417,8 @@ def property_text(prop: Mapping[str, Any] | object) -> str:
     description = _clean(get("description"))
     if description:
         parts.append(description)
-    return ". ".join(part.rstrip(". ") for part in parts if part.strip(". ")) + ("." if parts else "")
+    text = ". ".join(part.rstrip(". ") for part in parts if part.strip(". "))
+    return f"{text}." if text else ""
 
 
 def _clean(value: Any) -> str:

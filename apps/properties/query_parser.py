@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -37,7 +37,10 @@ _FEATURE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("mountain view", r"mountain[\s-]?views?"),
     ("city view", r"(?:city|skyline)[\s-]?views?"),
     ("air conditioning", r"air[\s-]?condition(?:ing|ed)|a/c|ac|aircon|central\s+air"),
-    ("pet friendly", r"pets?[\s-]?friendly|pets?\s+(?:allowed|ok|welcome)|(?:dog|cat)[\s-]?friendly"),
+    (
+        "pet friendly",
+        r"pets?[\s-]?friendly|pets?\s+(?:allowed|ok|welcome)|(?:dog|cat)[\s-]?friendly",
+    ),
     ("furnished", r"furnished"),
     ("home office", r"home\s+offices?"),
     ("solar panels", r"solar(?:\s+panels?|\s+power)?"),
@@ -50,6 +53,10 @@ _FEATURE_PATTERNS: tuple[tuple[str, str], ...] = (
     ("wheelchair accessible", r"wheelchair[\s-]?(?:accessible|access)|step[\s-]free"),
 )
 FEATURE_VOCABULARY: tuple[str, ...] = tuple(name for name, _ in _FEATURE_PATTERNS)
+_FEATURE_RXS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(rf"(?<![\w/-])(?:{pattern})(?![\w/])", re.IGNORECASE))
+    for name, pattern in _FEATURE_PATTERNS
+)
 
 _NUMBER_WORDS: dict[str, int] = {
     "zero": 0,
@@ -125,15 +132,16 @@ _MAX_Q = r"""(?:under|below|less\s+than|lower\s+than|cheaper\s+than|max(?:imum)?
 _MIN_Q = r"""(?:over|above|more\s+than|greater\s+than|at\s+least|min(?:imum)?\.?(?:\s+of)?|from
     |starting\s+(?:at|from)|no\s+less\s+than|>=?|≥)"""
 _ABOUT_Q = r"(?:around|about|approx(?:imately|\.)?|roughly|circa|~|near|close\s+to)"
-_MAX_SUFFIX = r"(?:or\s+(?:less|under|below|cheaper)|and\s+(?:under|below)|max(?:imum)?|tops|at\s+most)"
+_MAX_SUFFIX = r"""(?:or\s+(?:less|under|below|cheaper)|and\s+(?:under|below)|max(?:imum)?|tops
+    |at\s+most)"""
 _MIN_SUFFIX = r"(?:\+|or\s+(?:more|above|over)|and\s+(?:up|above|over)|plus|minimum|min|at\s+least)"
 
 _B = r"(?<![\w.,$€£])"
 # "price 300k", "priced at", "cost:" carry no meaning once the amount is understood.
 _NOUN = r"(?:\b(?:(?:asking\s+)?price[ds]?|costs?|costing)(?:\s(?:of|is|at|around))?:?\s)?"
 _RANGE_RX = _rx(
-    rf"""{_NOUN}{_B}(?:(?P<kw>between|from)\s)?{_amount('a')}
-    \s?(?P<sep>-|–|—|to|and|until)\s?{_amount('b')}"""
+    rf"""{_NOUN}{_B}(?:(?P<kw>between|from)\s)?{_amount("a")}
+    \s?(?P<sep>-|–|—|to|and|until)\s?{_amount("b")}"""
 )
 _ABOUT_RX = _rx(rf"{_NOUN}\b{_ABOUT_Q}\s?{_amount('a')}")
 _MAX_RX = _rx(rf"{_NOUN}(?:\b|(?=[<≤])){_MAX_Q}\s?{_amount('a')}")
@@ -210,9 +218,7 @@ _NOT_CITY_WORDS = frozenset(
 _NEGATION_RX = _rx(r"\b(?:no|without|not|non|never)\s+(?:\w+\s+)?$")
 
 _LEADING_NOISE = frozenset({"a", "an", "the", "and", "or", "for", "in", "near", "at", "to", "of"})
-_TRAILING_NOISE = frozenset(
-    {"a", "an", "the", "and", "or", "for", "in", "near", "at", "to", "of", "with", "from", "between"}
-)
+_TRAILING_NOISE = _LEADING_NOISE | {"with", "from", "between"}
 _PUNCT_ONLY_RX = re.compile(r"^[!-/:-@\[-`{-~–—…·]+$")
 
 
@@ -250,7 +256,7 @@ def parse_query(text: str, known_cities: Iterable[str] | None = None) -> ParsedQ
     """
     try:
         return _Parser(text, known_cities).parse()
-    except Exception:  # noqa: BLE001 - a bad parse must degrade to plain text search, not a 500
+    except Exception:  # a bad parse must degrade to plain text search, never to a 500
         return ParsedQuery(text=_normalize_space(text if isinstance(text, str) else ""))
 
 
@@ -313,8 +319,8 @@ class _Parser:
 
     def _features(self) -> tuple[str, ...]:
         found: list[tuple[int, str]] = []
-        for name, pattern in _FEATURE_PATTERNS:
-            for match in re.finditer(rf"(?<![\w/-])(?:{pattern})(?![\w/])", self.buf, _FLAGS):
+        for name, regex in _FEATURE_RXS:
+            for match in regex.finditer(self.buf):
                 if _NEGATION_RX.search(self.buf[max(0, match.start() - 30) : match.start()]):
                     continue
                 found.append((match.start(), name))
@@ -451,7 +457,8 @@ class _Parser:
         for match in list(_SUFFIX_RX.finditer(self.buf)):
             amount = _amount_of(match, "a")
             if amount and amount.plausible(True):
-                self._set_price("max" if match.group("maxs") else "min", amount.value, amount.per_month)
+                bound = "max" if match.group("maxs") else "min"
+                self._set_price(bound, amount.value, amount.per_month)
                 self._blank(*match.span())
         for match in list(_BARE_RX.finditer(self.buf)):
             amount = _amount_of(match, "a")
@@ -513,20 +520,16 @@ class _Parser:
         return re.sub(r"\s+([,.;:!?])", r"\1", text).strip(" ,;:-")
 
 
+@dataclass(frozen=True)
 class _Amount:
     """A parsed money amount and the cues that say it really is money."""
 
-    __slots__ = ("value", "factor", "mult", "cur", "per_month", "raw_number")
-
-    def __init__(
-        self, value: Decimal, factor: Decimal, mult: bool, cur: bool, per_month: bool, raw: Decimal
-    ) -> None:
-        self.value = value
-        self.factor = factor
-        self.mult = mult
-        self.cur = cur
-        self.per_month = per_month
-        self.raw_number = raw
+    value: Decimal
+    factor: Decimal
+    raw_number: Decimal
+    mult: bool = False
+    cur: bool = False
+    per_month: bool = False
 
     @property
     def marked(self) -> bool:
@@ -534,9 +537,8 @@ class _Amount:
 
     @property
     def year_like(self) -> bool:
-        return not self.marked and self.value == self.value.to_integral_value() and (
-            1900 <= self.value <= 2100
-        )
+        whole = self.value == self.value.to_integral_value()
+        return not self.marked and whole and 1900 <= self.value <= 2100
 
     def plausible(self, qualified: bool) -> bool:
         if self.value <= 0:
@@ -548,10 +550,10 @@ class _Amount:
         return self.value >= 1000 and not self.year_like
 
     def scaled(self, factor: Decimal) -> _Amount:
-        return _Amount(self.raw_number * factor, factor, True, self.cur, self.per_month, self.raw_number)
+        return replace(self, value=self.raw_number * factor, factor=factor, mult=True)
 
     def with_currency(self) -> _Amount:
-        return _Amount(self.value, self.factor, self.mult, True, self.per_month, self.raw_number)
+        return replace(self, cur=True)
 
 
 def _amount_of(match: re.Match[str], p: str) -> _Amount | None:
@@ -564,10 +566,10 @@ def _amount_of(match: re.Match[str], p: str) -> _Amount | None:
     return _Amount(
         value=raw * factor,
         factor=factor,
+        raw_number=raw,
         mult=bool(mult),
         cur=bool(match.group(f"{p}cur") or match.group(f"{p}cur2")),
         per_month=bool(match.group(f"{p}pm")),
-        raw=raw,
     )
 
 

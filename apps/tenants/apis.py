@@ -22,8 +22,17 @@ class OrganizationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organization
         fields = [
-            "slug", "name", "primary_color", "logo_url", "persona_name", "persona_tone",
-            "persona_instructions", "greeting", "allowed_origins", "created_at", "updated_at",
+            "slug",
+            "name",
+            "primary_color",
+            "logo_url",
+            "persona_name",
+            "persona_tone",
+            "persona_instructions",
+            "greeting",
+            "allowed_origins",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["slug", "created_at", "updated_at"]
 
@@ -39,7 +48,9 @@ class OrganizationView(APIView):
     def get(self, request):
         return Response(OrganizationSerializer(request.tenant).data)
 
-    @extend_schema(request=OrganizationSerializer, responses=OrganizationSerializer, summary="Update brand, persona and origins")
+    @extend_schema(
+        request=OrganizationSerializer, responses=OrganizationSerializer, summary="Update brand, persona and origins"
+    )
     def patch(self, request):
         serializer = OrganizationSerializer(request.tenant, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)

@@ -15,9 +15,31 @@ SLUG_RE = re.compile(r"^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,39}$")
 # Names that would collide with hosts, schemas or routes of the platform itself.
 RESERVED_SLUGS = frozenset(
     {
-        "www", "api", "app", "admin", "public", "static", "media", "mail", "email", "ws", "chat",
-        "embed", "webhook", "webhooks", "dashboard", "onboarding", "help", "support", "status",
-        "extensions", "information-schema", "tenant-template", "billing", "docs", "healthz",
+        "www",
+        "api",
+        "app",
+        "admin",
+        "public",
+        "static",
+        "media",
+        "mail",
+        "email",
+        "ws",
+        "chat",
+        "embed",
+        "webhook",
+        "webhooks",
+        "dashboard",
+        "onboarding",
+        "help",
+        "support",
+        "status",
+        "extensions",
+        "information-schema",
+        "tenant-template",
+        "billing",
+        "docs",
+        "healthz",
     }
 )
 ORIGIN_RE = re.compile(r"^https?://[a-z0-9.\-\[\]:]+$", re.IGNORECASE)
@@ -53,9 +75,7 @@ class Organization(TenantMixin):
     persona_name = models.CharField(max_length=60, default="Ava")
     persona_tone = models.CharField(max_length=60, default="friendly")
     persona_instructions = models.TextField(blank=True, default="")
-    greeting = models.CharField(
-        max_length=300, default="Hi! I can help you find a home. What are you looking for?"
-    )
+    greeting = models.CharField(max_length=300, default="Hi! I can help you find a home. What are you looking for?")
     allowed_origins = ArrayField(
         models.CharField(max_length=200, validators=[validate_origin]), default=list, blank=True
     )

@@ -24,7 +24,7 @@ from django_tenants.utils import get_tenant_base_migrate_command_class, schema_e
 from config.embedded_db import bin_path
 
 _lock = threading.Lock()
-_cache: dict[str, "TemplateDump"] = {}
+_cache: dict[str, TemplateDump] = {}
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,7 @@ def expected_migrations() -> frozenset[tuple[str, str]]:
 
 def _applied_migrations(schema: str) -> set[tuple[str, str]]:
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT to_regclass(%s)", [f'"{schema}".django_migrations']
-        )
+        cursor.execute("SELECT to_regclass(%s)", [f'"{schema}".django_migrations'])
         if cursor.fetchone()[0] is None:
             return set()
         cursor.execute(f'SELECT app, name FROM "{schema}".django_migrations')
@@ -129,9 +127,7 @@ def template_dump() -> TemplateDump:
         if applied != expected:
             template_migrate()
             applied = _applied_migrations(schema)
-        dump = TemplateDump(
-            statements=_statements(_dump_sql(schema), schema), migrations=tuple(sorted(applied))
-        )
+        dump = TemplateDump(statements=_statements(_dump_sql(schema), schema), migrations=tuple(sorted(applied)))
         _cache[schema] = dump
         return dump
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_tenants.utils import get_public_schema_name, schema_context
@@ -18,8 +17,14 @@ logger = logging.getLogger(__name__)
 
 # Fields an admin may change through the API; slug and schema never change after creation.
 EDITABLE_FIELDS = (
-    "name", "primary_color", "logo_url", "persona_name", "persona_tone", "persona_instructions",
-    "greeting", "allowed_origins",
+    "name",
+    "primary_color",
+    "logo_url",
+    "persona_name",
+    "persona_tone",
+    "persona_instructions",
+    "greeting",
+    "allowed_origins",
 )
 
 
@@ -29,9 +34,10 @@ def slug_validate(slug: str) -> str:
         validate_slug(slug)
     except ValidationError as exc:
         raise ApplicationError(ErrorCode.INVALID, f"Invalid slug '{slug}': {exc.messages[0]}", attr="slug") from None
-    if Organization.objects.filter(slug=slug).exists() or Organization.objects.filter(
-        schema_name=schema_name_for(slug)
-    ).exists():
+    if (
+        Organization.objects.filter(slug=slug).exists()
+        or Organization.objects.filter(schema_name=schema_name_for(slug)).exists()
+    ):
         raise ApplicationError(ErrorCode.CONFLICT, f"The slug '{slug}' is already taken.", attr="slug")
     return slug
 
@@ -95,5 +101,3 @@ def _full_clean(organization: Organization, exclude: list[str] | None = None) ->
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise ApplicationError(ErrorCode.INVALID, messages[0], attr=None if field == "__all__" else field) from None
-
-

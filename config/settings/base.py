@@ -134,7 +134,9 @@ elif BROKER_URL.startswith(("redis://", "rediss://", "unix://")):
 elif not BROKER_URL:
     _broker, _broker_options = "dramatiq.brokers.stub.StubBroker", {}
 else:
-    raise environ.ImproperlyConfigured(f"BROKER_URL must start with redis://, rediss:// or amqp:// (got {BROKER_URL!r})")
+    raise environ.ImproperlyConfigured(
+        f"BROKER_URL must start with redis://, rediss:// or amqp:// (got {BROKER_URL!r})"
+    )
 JOBS_IN_PROCESS = _broker.endswith("StubBroker")
 JOBS_IN_PROCESS_THREADS = env.int("JOBS_IN_PROCESS_THREADS", default=4)
 DRAMATIQ_BROKER = {
@@ -228,8 +230,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
     "APPEND_COMPONENTS": {
         "securitySchemes": {
-            "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "Authorization",
-                           "description": "`Api-Key <key>`"}
+            "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "`Api-Key <key>`"}
         }
     },
     "SECURITY": [{"ApiKeyAuth": []}, {"cookieAuth": []}],

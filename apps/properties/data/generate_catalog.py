@@ -125,12 +125,12 @@ TYPE_MIX = {
 }
 # Sale price per m² and monthly rent per m², before the city factor.
 PRICE_PER_SQM = {
-    "house": (3400, 14.0),
-    "apartment": (4600, 24.0),
-    "condo": (4900, 23.0),
-    "townhouse": (3800, 16.0),
+    "house": (3400, 18.0),
+    "apartment": (4600, 30.0),
+    "condo": (4900, 28.0),
+    "townhouse": (3800, 20.0),
     "land": (260, 0.9),
-    "commercial": (3100, 19.0),
+    "commercial": (3100, 24.0),
 }
 FEATURE_POOLS = {
     "house": ["garage", "garden", "pool", "fireplace", "solar panels", "home office",
@@ -152,7 +152,7 @@ ADJECTIVES = [
     "Sunny", "Bright", "Charming", "Spacious", "Renovated", "Modern", "Cozy", "Light-filled",
     "Elegant", "Updated", "Quiet", "Stylish", "Airy", "Classic", "Move-in ready",
 ]  # fmt: skip
-BUILDING_STYLES = ["loft", "high-rise", "garden-level", "walk-up", "boutique building", "mid-rise"]
+BUILDING_STYLES = ["loft", "high-rise", "garden-level", "walk-up", "boutique", "mid-rise"]
 FEATURE_PHRASES = {
     "pool": ["a sparkling saltwater pool", "a heated pool shaded by palms", "a lap pool"],
     "garage": ["an attached two-car garage", "a detached garage with workshop space"],
@@ -217,6 +217,14 @@ SALE_TERMS = [
     "Priced to sell; open house this weekend.",
     "A rare opportunity in one of the city's most sought-after areas.",
 ]
+BUSINESS_RENT_TERMS = [
+    "Lease terms negotiable for the right tenant.",
+    "Available now; tenant improvements considered.",
+]
+BUSINESS_SALE_TERMS = [
+    "Owner open to offers and seller financing.",
+    "Ready for immediate use; survey on file.",
+]
 LAND_SENTENCES = [
     "Zoned for residential use with utilities at the street.",
     "Gently sloping lot ready for a custom build.",
@@ -234,6 +242,28 @@ COMMERCIAL_KINDS = [
 ]
 
 
+# How a feature reads inside a title when the vocabulary spelling would look wrong.
+TITLE_FEATURES = {
+    "ev charging": "EV charging",
+    "furnished": "furniture included",
+    "pet friendly": "pets welcome",
+    "sea view": "sea views",
+    "mountain view": "mountain views",
+    "city view": "city views",
+    "laundry": "in-unit laundry",
+    "storage": "extra storage",
+    "wheelchair accessible": "step-free access",
+}
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def _maybe(rng: random.Random, items: list[str]) -> str | None:
+    return rng.choice(items) if items else None
+
+
 def _pick_type(rng: random.Random) -> str:
     names = list(TYPE_MIX)
     return rng.choices(names, weights=[TYPE_MIX[n][0] for n in names])[0]
@@ -248,11 +278,12 @@ def _bedrooms(rng: random.Random, property_type: str) -> int:
     }.get(property_type, lambda: 0)()
 
 
-def _area(rng: random.Random, property_type: str, bedrooms: int) -> float:
+def _area(rng: random.Random, property_type: str, listing: str, bedrooms: int) -> float:
     if property_type == "land":
         return float(rng.randrange(400, 6000, 50))
     if property_type == "commercial":
-        return float(rng.randrange(60, 900, 5))
+        # Leased units are mostly small shops and suites; large floors go on sale.
+        return float(rng.randrange(60, 350 if listing == "rent" else 900, 5))
     low, high = {0: (28, 45), 1: (45, 72), 2: (65, 105), 3: (95, 165), 4: (140, 260)}.get(
         bedrooms, (200, 360)
     )
@@ -316,13 +347,15 @@ def _title(rng: random.Random, kind: str, bedrooms: int, hood: str, features: li
         return f"{extra['commercial']} in {hood}"
     label = _kind_label(kind, bedrooms, style)
     adjective = rng.choice(ADJECTIVES)
-    feature = rng.choice(features) if features else None
+    feature = TITLE_FEATURES.get(picked, picked) if (picked := _maybe(rng, features)) else None
     beds = f"{bedrooms}-bed " if bedrooms else ""
     options = [
         f"{adjective} {beds}{label} in {hood}",
         f"{hood} {label} with {feature}" if feature else f"{adjective} {label} in {hood}",
         f"{adjective} {beds}{label} with {feature} in {hood}" if feature else f"{hood} {label}",
-        f"{bedrooms} BR {label} near {extra['park']}" if bedrooms else f"{label} near {extra['park']}",
+        f"{bedrooms} BR {label} near {extra['park']}"
+        if bedrooms
+        else f"{label} by {extra['park']}",
     ]
     title = rng.choice(options)
     return title[0].upper() + title[1:]
@@ -339,23 +372,39 @@ def _description(rng: random.Random, kind: str, listing: str, bedrooms: int, hoo
     else:
         label = _kind_label(kind, bedrooms, style)
         rooms = f"{bedrooms}-bedroom " if bedrooms else ""
-        sentences.append(
-            rng.choice(
-                [f"This {rooms}{label} sits on a quiet block in {hood}.",
-                 f"Welcome to a {rng.choice(ADJECTIVES).lower()} {rooms}{label} in {hood}.",
-                 f"A {rooms}{label} in a {rng.choice(BUILDING_STYLES)} setting in {hood}.",
-                 f"Set in the heart of {hood}, this {label} has room to grow."]
+        adjective = rng.choice(ADJECTIVES).lower()
+        openers = [
+            f"This {rooms}{label} sits on a quiet block in {hood}.",
+            f"Welcome to {_article(adjective)} {adjective} {rooms}{label} in {hood}.",
+            f"Set in the heart of {hood}, this {label} has room to grow.",
+        ]
+        if kind in ("apartment", "condo"):
+            building = rng.choice(BUILDING_STYLES)
+            lead = _article(rooms or label).title()
+            openers.append(
+                f"{lead} {rooms}{label} in {_article(building)} {building} building in {hood}."
             )
-        )  # fmt: skip
+        sentences.append(rng.choice(openers))
     if features:
-        phrases = [rng.choice(FEATURE_PHRASES[f]) for f in rng.sample(features, min(3, len(features)))]
-        joined = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
-        sentences.append(rng.choice(["Highlights include ", "You also get ", "Extras: "]) + joined + ".")
+        shown = rng.sample(features, min(3, len(features)))
+        phrases = [rng.choice(FEATURE_PHRASES[feature]) for feature in shown]
+        joined = (
+            phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
+        )
+        lead = rng.choice(["Highlights include", "You also get", "Extras:"])
+        sentences.append(f"{lead} {joined}.")
     if kind not in ("land", "commercial"):
         sentences.append(rng.choice(LIGHT + KITCHENS))
     sentences.append(rng.choice(LOCATION).format(**fill))
     if rng.random() < 0.6:
-        sentences.append(rng.choice(RENT_TERMS if listing == "rent" else SALE_TERMS))
+        residential = kind not in ("land", "commercial")
+        terms = {
+            ("rent", True): RENT_TERMS,
+            ("sale", True): SALE_TERMS,
+            ("rent", False): BUSINESS_RENT_TERMS,
+            ("sale", False): BUSINESS_SALE_TERMS,
+        }[(listing, residential)]
+        sentences.append(rng.choice(terms))
     return " ".join(sentences[:4])
 
 
@@ -369,7 +418,7 @@ def _address(rng: random.Random, city: dict[str, Any], kind: str) -> str:
 
 
 def generate(per_city: int = LISTINGS_PER_CITY, seed: int = SEED) -> list[dict[str, Any]]:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not security
     # Each neighborhood gets a fixed spot around its city; listings scatter a little around it.
     spots = {
         (name, hood): (
@@ -388,7 +437,7 @@ def generate(per_city: int = LISTINGS_PER_CITY, seed: int = SEED) -> list[dict[s
             hood, postal_code = rng.choice(list(city["neighborhoods"].items()))
             listing = "rent" if rng.random() < TYPE_MIX[kind][1] else "sale"
             bedrooms = _bedrooms(rng, kind)
-            area = _area(rng, kind, bedrooms)
+            area = _area(rng, kind, listing, bedrooms)
             features = _features(rng, city, name, kind)
             style = rng.choice(city["styles"])
             commercial, commercial_detail = rng.choice(COMMERCIAL_KINDS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from apps.accounts.services import api_key_create
 from apps.core.errors import ApplicationError
@@ -17,6 +18,10 @@ class Command(BaseCommand):
         parser.add_argument("--name", required=True)
 
     def handle(self, *args, **options):
+        with schema_context(get_public_schema_name()):
+            self._create(options)
+
+    def _create(self, options) -> None:
         organization = organization_get(slug=options["slug"])
         if organization is None:
             raise CommandError(f"No organization with slug '{options['slug']}'.")

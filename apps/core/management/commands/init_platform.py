@@ -20,19 +20,20 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.perf_counter()
         verbosity = options["verbosity"]
-        self.stdout.write("Migrating the shared schema and every organization…")
+        self.say = (lambda message: self.stdout.write(message)) if verbosity else (lambda message: None)
+        self.say("Migrating the shared schema and every organization…")
         call_command("migrate_schemas", interactive=False, verbosity=max(0, verbosity - 1))
         public, created = Organization.objects.get_or_create(
             schema_name=settings.PUBLIC_SCHEMA_NAME, defaults={"slug": "public", "name": "Platform"}
         )
         Domain.objects.get_or_create(domain=settings.BASE_DOMAIN, defaults={"tenant": public, "is_primary": True})
-        self.stdout.write(f"Public host: {settings.BASE_DOMAIN}" + (" (created)" if created else ""))
+        self.say(f"Public host: {settings.BASE_DOMAIN}" + (" (created)" if created else ""))
         plans = plans_sync()
-        self.stdout.write("Plans: " + ", ".join(plan.code for plan in plans))
-        self.stdout.write("Preparing the tenant template schema…")
+        self.say("Plans: " + ", ".join(plan.code for plan in plans))
+        self.say("Preparing the tenant template schema…")
         provisioning.template_dump()
         self._superuser()
-        self.stdout.write(self.style.SUCCESS(f"Platform ready in {time.perf_counter() - started:.1f} s."))
+        self.say(self.style.SUCCESS(f"Platform ready in {time.perf_counter() - started:.1f} s."))
 
     def _superuser(self) -> None:
         email, password = settings.DJANGO_SUPERUSER_EMAIL, settings.DJANGO_SUPERUSER_PASSWORD
@@ -43,6 +44,6 @@ class Command(BaseCommand):
         user = User.objects.filter(email=email.lower()).first()
         if user is None:
             User.objects.create_superuser(email=email, password=password)
-            self.stdout.write(f"Superuser {email} created.")
+            self.say(f"Superuser {email} created.")
         elif not user.is_superuser:
             raise CommandError(f"{email} exists and is not a superuser; refusing to promote it silently.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from apps.tenants.selectors import organization_get
 from apps.tenants.services import organization_create, organization_update
@@ -31,6 +32,11 @@ class Command(BaseCommand):
     help = "Create or refresh the `demo` organization (brand, persona, owner)."
 
     def handle(self, *args, **options):
+        # Organizations live in the public schema; say so rather than rely on the connection's state.
+        with schema_context(get_public_schema_name()):
+            self._seed()
+
+    def _seed(self) -> None:
         organization = organization_get(slug=DEMO_SLUG)
         if organization is None:
             organization = organization_create(
@@ -45,7 +51,6 @@ class Command(BaseCommand):
             self.stdout.write(f"Organization {DEMO_SLUG} exists; brand and persona refreshed.")
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo ready at http://{organization.host}:{settings.PORT}/api/docs/ "
-                f"(owner {DEMO_OWNER_EMAIL})"
+                f"Demo ready at http://{organization.host}:{settings.PORT}/api/docs/ (owner {DEMO_OWNER_EMAIL})"
             )
         )
