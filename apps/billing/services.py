@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.billing.models import Plan, Subscription, SubscriptionStatus
+from apps.billing.models import Entitlement, Plan, Subscription, SubscriptionStatus
 from apps.billing.plans import DEFAULT_PLAN_CODE, DEFAULT_PLANS
 from apps.billing.usage import usage_get
 from apps.core.errors import ApplicationError, ErrorCode
@@ -67,6 +67,9 @@ def entitlement_check(organization: Organization, key: str, amount: int = 1) -> 
     Callers run this inside the transaction that creates the thing, so that the count and the
     insert see the same data.
     """
+    if key not in Entitlement.values:
+        # A typo in a caller must not read as "unlimited".
+        raise LookupError(f"Unknown entitlement '{key}'.")
     subscription = Subscription.objects.select_related("plan").filter(organization=organization).first()
     if subscription is None:
         raise ApplicationError(

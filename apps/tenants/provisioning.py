@@ -53,22 +53,26 @@ def _applied_migrations(schema: str) -> set[tuple[str, str]]:
         return set(cursor.fetchall())
 
 
-def template_migrate(*, verbosity: int = 0) -> None:
-    """Create and migrate the template schema (committed: pg_dump reads it from another session)."""
-    schema = template_schema()
+def schema_migrate(schema_name: str, *, verbosity: int = 0) -> None:
+    """Build `schema_name` the slow, reference way: create it and run every migration in it."""
     if connection.in_atomic_block:
         raise RuntimeError(
-            "The tenant template schema is out of date and cannot be migrated inside a transaction; "
+            f"Schema {schema_name} cannot be migrated inside a transaction; "
             "run `python manage.py init_platform` first."
         )
     with connection.cursor() as cursor:
-        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema_name}"')
     # The migrate command expects every option its parser defines.
     parser = get_tenant_base_migrate_command_class()().create_parser("manage.py", "migrate")
     options = vars(parser.parse_args([]))
     options.update(verbosity=verbosity, interactive=False, database="default", skip_checks=True)
-    run_migrations(args=[], options=options, executor_codename="standard", schema_name=schema)
+    run_migrations(args=[], options=options, executor_codename="standard", schema_name=schema_name)
     connection.set_schema_to_public()
+
+
+def template_migrate(*, verbosity: int = 0) -> None:
+    """Create and migrate the template schema (committed: pg_dump reads it from another session)."""
+    schema_migrate(template_schema(), verbosity=verbosity)
     _cache.clear()
 
 

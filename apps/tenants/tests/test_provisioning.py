@@ -42,13 +42,8 @@ def migrated_schema(transactional_db):
     """A schema built the slow way (migrate), committed so pg_dump can read it."""
     name = "migrated_reference"
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}")
-    from django_tenants.migration_executors.base import run_migrations
-    from django_tenants.utils import get_tenant_base_migrate_command_class
-
-    options = vars(get_tenant_base_migrate_command_class()().create_parser("m", "migrate").parse_args([]))
-    options.update(verbosity=0, interactive=False, database="default", skip_checks=True)
-    run_migrations(args=[], options=options, executor_codename="standard", schema_name=name)
+        cursor.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+    provisioning.schema_migrate(name)
     yield name
     with connection.cursor() as cursor:
         cursor.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
