@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
 import subprocess
@@ -37,6 +38,8 @@ def _quiet_runtime_dir() -> None:
 def ensure_server(datadir: Path) -> str:
     """Start (or attach to) the embedded server and return its URI without a database name."""
     _quiet_runtime_dir()
+    # pgserver narrates every attach at INFO before Django's logging is configured.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
     import pgserver
 
     with _file_lock(datadir.with_name(datadir.name + ".lock")):
@@ -68,6 +71,7 @@ def server_uri_with_database(uri: str, name: str) -> str:
 def bin_path(program: str) -> str:
     """Path of a PostgreSQL client program: the wheel's own build first, then the PATH."""
     try:
+        _quiet_runtime_dir()
         import pgserver
 
         candidate = Path(pgserver.__file__).parent / "pginstall" / "bin" / program

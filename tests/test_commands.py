@@ -108,9 +108,24 @@ def test_seed_demo_is_idempotent(db):
     assert Membership.objects.filter(organization=demo, role="owner").count() == 1
 
 
-def test_command_failure_is_one_line_and_exit_1():
+def _test_database_url() -> str:
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    query = f"host={quote(params.get('host') or 'localhost')}"
+    if params.get("port"):
+        query += f"&port={params['port']}"
+    credentials = f"{quote(params.get('user') or '')}:{quote(params.get('password') or '')}"
+    return f"postgresql://{credentials}@/{params['dbname']}?{query}"
+
+
+def test_command_failure_is_one_line_and_exit_1(db):
     """Through manage.py itself, as an operator runs it: exit 1 and a single line on stderr."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    # The child process must use this run's test database, not the development one.
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local", "DATABASE_URL": _test_database_url()}
+    env.pop("TEST_DATABASE_URL", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "create_api_key", "ghost-org", "--name", "ci"],
         cwd=ROOT,
