@@ -18,9 +18,11 @@ def _api_routes() -> set[str]:
     routes = set()
     for route in walk(get_resolver("config.urls_tenant").url_patterns, "/"):
         if route.startswith("/api/v1/"):
-            # Django's <int:pk> and regex groups → OpenAPI's {pk}; format suffixes are not endpoints.
-            route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route)
+            # Regex groups (routers) and Django's <int:pk> → OpenAPI's {pk}, groups first (the other pattern
+            # would eat their <name>); drf-spectacular names a pk parameter {id} (SCHEMA_COERCE_PATH_PK).
+            # Format suffixes are not endpoints.
             route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", route).replace("^", "").replace("$", "")
+            route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route).replace("{pk}", "{id}")
             if "format" not in route:
                 routes.add(route)
     return routes

@@ -1,3 +1,10 @@
-"""REST routes of leads (filled in by its issue)."""
+"""REST routes of leads: leads/ and leads/<id>/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from apps.leads.apis import LeadViewSet
+
+router = SimpleRouter()
+router.register("leads", LeadViewSet, basename="lead")
+
+urlpatterns = router.urls

@@ -181,9 +181,7 @@ class OpenAIEmbedder:
         wanted = [(i, t) for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
         for start in range(0, len(wanted), self.batch_size):
             batch = wanted[start : start + self.batch_size]
-            for (position, _), vector in zip(
-                batch, self._embed_batch([text for _, text in batch]), strict=True
-            ):
+            for (position, _), vector in zip(batch, self._embed_batch([text for _, text in batch]), strict=True):
                 vectors[position] = vector
         return vectors
 
@@ -211,9 +209,7 @@ class OpenAIEmbedder:
                 break
             except retryable as exc:
                 if attempt >= self.max_retries:
-                    raise EmbeddingError(
-                        f"OpenAI embeddings failed after {attempt + 1} attempts: {exc}"
-                    ) from exc
+                    raise EmbeddingError(f"OpenAI embeddings failed after {attempt + 1} attempts: {exc}") from exc
                 delay = self._backoff * (2**attempt)
                 logger.warning("OpenAI embeddings transient error (%s); retry in %.1fs", exc, delay)
                 self._sleep(delay)
@@ -254,9 +250,7 @@ def _import_openai() -> Any:
     try:
         import openai
     except ImportError as exc:
-        raise EmbeddingError(
-            "EMBEDDING_PROVIDER=openai needs the 'openai' package: pip install openai"
-        ) from exc
+        raise EmbeddingError("EMBEDDING_PROVIDER=openai needs the 'openai' package: pip install openai") from exc
     return openai
 
 
@@ -307,8 +301,7 @@ def get_embedder() -> Embedder:
     provider = _PROVIDER_ALIASES.get(raw_provider.strip().lower())
     if provider is None:
         raise EmbeddingError(
-            f"Unknown EMBEDDING_PROVIDER {raw_provider!r}; "
-            "use hashing, openai or sentence_transformers"
+            f"Unknown EMBEDDING_PROVIDER {raw_provider!r}; use hashing, openai or sentence_transformers"
         )
     model = str(getattr(settings, "EMBEDDING_MODEL", "") or "")
     dimensions = int(getattr(settings, "VECTOR_DIMENSIONS", 0) or DEFAULT_DIMENSIONS)
@@ -336,17 +329,14 @@ def _build_embedder(provider: str, model: str, dimensions: int, settings: Any) -
         if not api_key and not base_url:
             raise EmbeddingError("EMBEDDING_PROVIDER=openai needs OPENAI_API_KEY")
         # Compatible local servers ignore the key, but the SDK refuses to start without one.
-        return OpenAIEmbedder(
-            model or DEFAULT_OPENAI_MODEL, dimensions, api_key or "not-needed", base_url
-        )
+        return OpenAIEmbedder(model or DEFAULT_OPENAI_MODEL, dimensions, api_key or "not-needed", base_url)
     # The OpenAI default model name means nothing to sentence-transformers.
     if not model or model.startswith("text-embedding-"):
         model = DEFAULT_SENTENCE_TRANSFORMER_MODEL
     embedder = SentenceTransformerEmbedder(model)
     if embedder.dimensions != dimensions:
         raise EmbeddingError(
-            f"Model {model} produces {embedder.dimensions} dimensions but VECTOR_DIMENSIONS is "
-            f"{dimensions}"
+            f"Model {model} produces {embedder.dimensions} dimensions but VECTOR_DIMENSIONS is {dimensions}"
         )
     return embedder
 

@@ -54,8 +54,7 @@ _FEATURE_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 FEATURE_VOCABULARY: tuple[str, ...] = tuple(name for name, _ in _FEATURE_PATTERNS)
 _FEATURE_RXS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(rf"(?<![\w/-])(?:{pattern})(?![\w/])", re.IGNORECASE))
-    for name, pattern in _FEATURE_PATTERNS
+    (name, re.compile(rf"(?<![\w/-])(?:{pattern})(?![\w/])", re.IGNORECASE)) for name, pattern in _FEATURE_PATTERNS
 )
 
 _NUMBER_WORDS: dict[str, int] = {
@@ -146,9 +145,7 @@ _RANGE_RX = _rx(
 _ABOUT_RX = _rx(rf"{_NOUN}\b{_ABOUT_Q}\s?{_amount('a')}")
 _MAX_RX = _rx(rf"{_NOUN}(?:\b|(?=[<≤])){_MAX_Q}\s?{_amount('a')}")
 _MIN_RX = _rx(rf"{_NOUN}(?:\b|(?=[>≥])){_MIN_Q}\s?{_amount('a')}")
-_SUFFIX_RX = _rx(
-    rf"{_NOUN}{_B}{_amount('a')}\s?(?:(?P<maxs>{_MAX_SUFFIX})|(?P<mins>{_MIN_SUFFIX}))(?!\w)"
-)
+_SUFFIX_RX = _rx(rf"{_NOUN}{_B}{_amount('a')}\s?(?:(?P<maxs>{_MAX_SUFFIX})|(?P<mins>{_MIN_SUFFIX}))(?!\w)")
 _BARE_RX = _rx(rf"{_NOUN}{_B}{_amount('a')}")
 
 # A number followed by one of these is a measurement, not a price.

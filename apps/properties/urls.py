@@ -1,3 +1,10 @@
-"""REST routes of listings (filled in by the listings issue)."""
+"""REST routes of listings: properties/, properties/<id>/, properties/search/, properties/import/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from apps.properties.apis import PropertyViewSet
+
+router = SimpleRouter()
+router.register("properties", PropertyViewSet, basename="property")
+
+urlpatterns = router.urls

@@ -284,9 +284,7 @@ def _area(rng: random.Random, property_type: str, listing: str, bedrooms: int) -
     if property_type == "commercial":
         # Leased units are mostly small shops and suites; large floors go on sale.
         return float(rng.randrange(60, 350 if listing == "rent" else 900, 5))
-    low, high = {0: (28, 45), 1: (45, 72), 2: (65, 105), 3: (95, 165), 4: (140, 260)}.get(
-        bedrooms, (200, 360)
-    )
+    low, high = {0: (28, 45), 1: (45, 72), 2: (65, 105), 3: (95, 165), 4: (140, 260)}.get(bedrooms, (200, 360))
     return float(rng.randint(low, high))
 
 
@@ -353,9 +351,7 @@ def _title(rng: random.Random, kind: str, bedrooms: int, hood: str, features: li
         f"{adjective} {beds}{label} in {hood}",
         f"{hood} {label} with {feature}" if feature else f"{adjective} {label} in {hood}",
         f"{adjective} {beds}{label} with {feature} in {hood}" if feature else f"{hood} {label}",
-        f"{bedrooms} BR {label} near {extra['park']}"
-        if bedrooms
-        else f"{label} by {extra['park']}",
+        f"{bedrooms} BR {label} near {extra['park']}" if bedrooms else f"{label} by {extra['park']}",
     ]
     title = rng.choice(options)
     return title[0].upper() + title[1:]
@@ -381,16 +377,12 @@ def _description(rng: random.Random, kind: str, listing: str, bedrooms: int, hoo
         if kind in ("apartment", "condo"):
             building = rng.choice(BUILDING_STYLES)
             lead = _article(rooms or label).title()
-            openers.append(
-                f"{lead} {rooms}{label} in {_article(building)} {building} building in {hood}."
-            )
+            openers.append(f"{lead} {rooms}{label} in {_article(building)} {building} building in {hood}.")
         sentences.append(rng.choice(openers))
     if features:
         shown = rng.sample(features, min(3, len(features)))
         phrases = [rng.choice(FEATURE_PHRASES[feature]) for feature in shown]
-        joined = (
-            phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
-        )
+        joined = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
         lead = rng.choice(["Highlights include", "You also get", "Extras:"])
         sentences.append(f"{lead} {joined}.")
     if kind not in ("land", "commercial"):
@@ -453,9 +445,7 @@ def generate(per_city: int = LISTINGS_PER_CITY, seed: int = SEED) -> list[dict[s
                 {
                     "external_id": external_id,
                     "title": _title(rng, kind, bedrooms, hood, features, style, extra),
-                    "description": _description(
-                        rng, kind, listing, bedrooms, hood, features, style, extra
-                    ),
+                    "description": _description(rng, kind, listing, bedrooms, hood, features, style, extra),
                     "property_type": kind,
                     "listing_type": listing,
                     "price": _price(rng, city, kind, listing, area),

@@ -9,57 +9,98 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [("core", "0001_extensions")]
 
     operations = [
         migrations.CreateModel(
-            name='Property',
+            name="Property",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(blank=True, max_length=100, null=True, unique=True)),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True, default='')),
-                ('property_type', models.CharField(choices=[('house', 'House'), ('apartment', 'Apartment'), ('condo', 'Condo'), ('townhouse', 'Townhouse'), ('land', 'Land'), ('commercial', 'Commercial')], max_length=20)),
-                ('listing_type', models.CharField(choices=[('sale', 'For sale'), ('rent', 'For rent')], max_length=10)),
-                ('price', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('currency', models.CharField(default='USD', max_length=3)),
-                ('bedrooms', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('bathrooms', models.DecimalField(blank=True, decimal_places=1, max_digits=4, null=True)),
-                ('area_sqm', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
-                ('address', models.CharField(blank=True, default='', max_length=255)),
-                ('neighborhood', models.CharField(blank=True, default='', max_length=120)),
-                ('city', models.CharField(max_length=120)),
-                ('postal_code', models.CharField(blank=True, default='', max_length=20)),
-                ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
-                ('features', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=60), blank=True, default=list, size=None)),
-                ('images', django.contrib.postgres.fields.ArrayField(base_field=models.URLField(max_length=500), blank=True, default=list, size=None)),
-                ('url', models.URLField(blank=True, default='', max_length=500)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("external_id", models.CharField(blank=True, max_length=100, null=True, unique=True)),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True, default="")),
+                (
+                    "property_type",
+                    models.CharField(
+                        choices=[
+                            ("house", "House"),
+                            ("apartment", "Apartment"),
+                            ("condo", "Condo"),
+                            ("townhouse", "Townhouse"),
+                            ("land", "Land"),
+                            ("commercial", "Commercial"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("listing_type", models.CharField(choices=[("sale", "For sale"), ("rent", "For rent")], max_length=10)),
+                ("price", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("currency", models.CharField(default="USD", max_length=3)),
+                ("bedrooms", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("bathrooms", models.DecimalField(blank=True, decimal_places=1, max_digits=4, null=True)),
+                ("area_sqm", models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
+                ("address", models.CharField(blank=True, default="", max_length=255)),
+                ("neighborhood", models.CharField(blank=True, default="", max_length=120)),
+                ("city", models.CharField(max_length=120)),
+                ("postal_code", models.CharField(blank=True, default="", max_length=20)),
+                ("latitude", models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                ("longitude", models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True)),
+                (
+                    "features",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=60), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "images",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.URLField(max_length=500), blank=True, default=list, size=None
+                    ),
+                ),
+                ("url", models.URLField(blank=True, default="", max_length=500)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name_plural': 'properties',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(django.db.models.functions.text.Lower('city'), name='property_city_lower_idx'), models.Index(fields=['is_active', 'listing_type', 'property_type'], name='property_kind_idx'), models.Index(fields=['price'], name='property_price_idx'), models.Index(fields=['bedrooms'], name='property_bedrooms_idx'), models.Index(fields=['created_at'], name='property_created_idx')],
+                "verbose_name_plural": "properties",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(django.db.models.functions.text.Lower("city"), name="property_city_lower_idx"),
+                    models.Index(fields=["is_active", "listing_type", "property_type"], name="property_kind_idx"),
+                    models.Index(fields=["price"], name="property_price_idx"),
+                    models.Index(fields=["bedrooms"], name="property_bedrooms_idx"),
+                    models.Index(fields=["created_at"], name="property_created_idx"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='PropertyEmbedding',
+            name="PropertyEmbedding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model_name', models.CharField(max_length=100)),
-                ('vector', pgvector.django.vector.VectorField(dimensions=384)),
-                ('content_hash', models.CharField(max_length=64)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('property', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='embedding', to='properties.property')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("model_name", models.CharField(max_length=100)),
+                ("vector", pgvector.django.vector.VectorField(dimensions=384)),
+                ("content_hash", models.CharField(max_length=64)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "property",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="embedding", to="properties.property"
+                    ),
+                ),
             ],
             options={
-                'indexes': [pgvector.django.indexes.HnswIndex(ef_construction=64, fields=['vector'], m=16, name='property_embedding_hnsw', opclasses=['vector_cosine_ops'])],
+                "indexes": [
+                    pgvector.django.indexes.HnswIndex(
+                        ef_construction=64,
+                        fields=["vector"],
+                        m=16,
+                        name="property_embedding_hnsw",
+                        opclasses=["vector_cosine_ops"],
+                    )
+                ],
             },
         ),
     ]

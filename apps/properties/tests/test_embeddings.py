@@ -205,10 +205,7 @@ class _FakeClient:
         if module.failures:
             raise module.failures.pop(0)
         size = kwargs.get("dimensions", 4)
-        data = [
-            SimpleNamespace(index=i, embedding=[float(len(text))] * size)
-            for i, text in enumerate(kwargs["input"])
-        ]
+        data = [SimpleNamespace(index=i, embedding=[float(len(text))] * size) for i, text in enumerate(kwargs["input"])]
         # The API does not promise order; the embedder must sort by index.
         return SimpleNamespace(data=list(reversed(data)))
 
@@ -299,9 +296,7 @@ def test_sentence_transformers_missing_is_a_clear_error() -> None:
 
 @pytest.fixture
 def fake_settings(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
-    settings = SimpleNamespace(
-        EMBEDDING_PROVIDER="hashing", EMBEDDING_MODEL="", VECTOR_DIMENSIONS=64
-    )
+    settings = SimpleNamespace(EMBEDDING_PROVIDER="hashing", EMBEDDING_MODEL="", VECTOR_DIMENSIONS=64)
     conf = types.ModuleType("django.conf")
     conf.settings = settings  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "django.conf", conf)

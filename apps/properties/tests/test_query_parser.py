@@ -208,9 +208,7 @@ def test_non_string_input_degrades_to_empty_query() -> None:
 
 def test_deterministic() -> None:
     query = "Bright 2-bed condo in Austin between $300k and 450k with balcony, gym"
-    assert {parse_query(query, known_cities=CITIES) for _ in range(5)} == {
-        parse_query(query, known_cities=CITIES)
-    }
+    assert {parse_query(query, known_cities=CITIES) for _ in range(5)} == {parse_query(query, known_cities=CITIES)}
 
 
 def test_min_above_max_is_swapped() -> None:

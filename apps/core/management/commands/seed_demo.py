@@ -1,15 +1,22 @@
-"""Idempotent demo data: the `demo` organization with its brand, persona and owner."""
+"""Idempotent demo data: the `demo` organization with its brand, persona, owner and sample listings."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
 from apps.tenants.selectors import organization_get
 from apps.tenants.services import organization_create, organization_update
 
 DEMO_SLUG = "demo"
+# The sample catalog (about 250 listings) does not fit the Starter plan's 250 with room to add
+# more, so a new demo runs on Pro.
+DEMO_PLAN = "pro"
+SAMPLE_CATALOG = Path(__file__).resolve().parents[3] / "properties" / "data" / "sample_catalog.json"
 DEMO_OWNER_EMAIL = "owner@demo.test"
 # A development-only password, printed by `make run`; seed_demo is not for production data.
 DEMO_OWNER_PASSWORD = "demo-owner-password"
@@ -43,14 +50,34 @@ class Command(BaseCommand):
                 slug=DEMO_SLUG,
                 owner_email=DEMO_OWNER_EMAIL,
                 owner_password=DEMO_OWNER_PASSWORD,
+                plan=DEMO_PLAN,
                 **DEMO_PROFILE,
             )
             self.stdout.write(f"Created organization {DEMO_SLUG}.")
         else:
             organization = organization_update(organization=organization, **DEMO_PROFILE)
             self.stdout.write(f"Organization {DEMO_SLUG} exists; brand and persona refreshed.")
+        self._seed_listings(organization)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready at http://{organization.host}:{settings.PORT}/api/docs/ (owner {DEMO_OWNER_EMAIL})"
             )
         )
+
+    def _seed_listings(self, organization) -> None:
+        """Upsert the sample catalog by external_id (so a re-run updates, never duplicates) and embed it."""
+        from apps.properties.embeddings import EmbeddingError
+        from apps.properties.services import property_embeddings_sync, property_import
+
+        rows = json.loads(SAMPLE_CATALOG.read_text(encoding="utf-8"))
+        with tenant_context(organization):
+            result = property_import(rows=rows)
+            try:
+                # seed_demo runs before the server (and its in-process worker) starts: embed now.
+                embedded = property_embeddings_sync(property_ids=result.property_ids)
+            except EmbeddingError as exc:
+                embedded = 0
+                self.stderr.write(f"Listings not embedded ({exc}); run `manage.py reindex_properties demo` later.")
+        self.stdout.write(f"Sample listings: {result.created} created, {result.updated} updated, {embedded} embedded.")
+        for error in result.errors:
+            self.stderr.write(f"  catalog row {error['row']}: {error['attr'] or ''} {error['detail']}")

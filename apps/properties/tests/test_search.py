@@ -1,0 +1,145 @@
+"""Hybrid search, offline: a descriptive question finds the right listing first; typos; scores; the API shape."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.properties.embeddings import get_embedder
+from apps.properties.models import Property
+from apps.properties.selectors import (
+    EXACT_SCAN_MAX_ROWS,
+    property_list,
+    property_search,
+    property_search_plan,
+    rrf_fuse,
+    vector_ranked_ids,
+)
+
+pytestmark = pytest.mark.django_db
+
+QUESTIONS = [
+    ("I want to wake up to the sound of the waves with views of the ocean", "ocean-condo"),
+    ("somewhere to rent that welcomes my dog, with a fenced yard", "dog-cottage"),
+    ("a wood-burning fireplace and space for two cars", "fireplace-house"),
+    ("walk to the Metrorail in Brickell", "brickell-studio"),
+    ("skyline views and a wraparound balcony", "skyline-penthouse"),
+    ("private rooftop terrace with mountain views", "mountain-townhouse"),
+    ("shop with display windows and lots of foot traffic", "corner-retail"),
+    ("level parcel with water and power, ready to build on", "buildable-lot"),
+    ("loft with a gym on the roof", "downtown-loft"),
+    ("3 bed house in Austin under $500k with a pool", "pool-house"),
+]
+
+
+@pytest.mark.parametrize(("question", "external_id"), QUESTIONS, ids=[q for q, _ in QUESTIONS])
+def test_a_descriptive_question_finds_the_right_listing_first(small_catalog, question, external_id):
+    hits = property_search(query=question, limit=3)
+    assert hits, question
+    assert hits[0].property.external_id == external_id, [hit.property.external_id for hit in hits]
+    assert hits[0].score > 0
+
+
+@pytest.mark.parametrize(
+    ("question", "external_id"),
+    [
+        ("firplace and garaje", "fireplace-house"),
+        ("penthuose with skylne views", "skyline-penthouse"),
+        ("oceanfrnt condo by the beech", "ocean-condo"),
+    ],
+)
+def test_typos_still_find_the_listing(small_catalog, question, external_id):
+    hits = property_search(query=question, limit=3)
+    assert hits[0].property.external_id == external_id, [hit.property.external_id for hit in hits]
+
+
+def test_scores_are_descending_floats(small_catalog):
+    hits = property_search(query="balcony with views", limit=5)
+    scores = [hit.score for hit in hits]
+    assert len(hits) == 5 and all(isinstance(score, float) for score in scores)
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_the_question_becomes_filters_plus_text(small_catalog):
+    plan = property_search_plan(query="3 bed house in Austin under $500k with a pool")
+    assert plan.filters["city"] == "Austin"
+    assert plan.filters["property_type"] == "house"
+    assert plan.filters["min_bedrooms"] == 3
+    assert plan.filters["max_price"] == 500000
+    assert plan.filters["is_active"] is True
+    assert "pool" in plan.text and "Austin" not in plan.text
+
+
+def test_unknown_city_names_stay_text_not_filters(small_catalog):
+    plan = property_search_plan(query="condo in Atlantis")
+    assert "city" not in plan.filters
+
+
+def test_an_empty_question_lists_the_newest_matching_listings(small_catalog):
+    hits = property_search(query="", filters={"city": "Seattle"}, limit=5)
+    assert [hit.property.external_id for hit in hits] == ["skyline-penthouse", "dog-cottage", "corner-retail"]
+    assert {hit.score for hit in hits} == {0.0}
+
+
+def test_limit_is_bounded(small_catalog):
+    from apps.core.errors import ApplicationError
+
+    with pytest.raises(ApplicationError):
+        property_search(query="house", limit=0)
+    with pytest.raises(ApplicationError):
+        property_search(query="house", limit=51)
+
+
+def test_index_and_exact_strategies_agree_on_a_small_catalog(small_catalog):
+    vector = get_embedder().embed(["balcony with city views"])[0]
+    base = property_list(filters={"is_active": True})
+    exact = vector_ranked_ids(base, vector, 10, strategy="exact")
+    indexed = vector_ranked_ids(base, vector, 10, strategy="index")
+    assert len(exact) == len(indexed) == 10
+    assert exact[:3] == indexed[:3]
+
+
+def test_filtered_index_scan_returns_every_match(small_catalog):
+    # 2 of 10 listings match: without iterative scans HNSW would return fewer rows than match.
+    vector = get_embedder().embed(["garden"])[0]
+    base = property_list(filters={"city": "Miami"})
+    assert len(vector_ranked_ids(base, vector, 10, strategy="index")) == 2
+    assert len(vector_ranked_ids(base, vector, 10, strategy="auto")) == 2
+
+
+def test_small_catalogs_take_the_exact_path(small_catalog, django_assert_max_num_queries):
+    assert Property.objects.count() <= EXACT_SCAN_MAX_ROWS
+    vector = get_embedder().embed(["garden"])[0]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        vector_ranked_ids(property_list(), vector, 5)
+    assert not any("hnsw.iterative_scan" in query["sql"] for query in queries.captured_queries)
+
+
+def test_rrf_rewards_agreement():
+    scores = rrf_fuse([[1, 2, 3], [2, 1], [2]])
+    assert max(scores, key=scores.get) == 2
+    assert scores[3] == pytest.approx(1 / 63)
+
+
+def test_search_api_shape(small_catalog, org, api_key, client_for):
+    client = client_for(org, api_key=api_key)
+    response = client.get("/api/v1/properties/search/", {"q": "ocean views by the beach", "limit": 2})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"results"} and len(body["results"]) == 2
+    first = body["results"][0]
+    assert set(first) == {"property", "score"} and isinstance(first["score"], float)
+    assert first["property"]["external_id"] == "ocean-condo"
+    assert first["property"]["price"] == 520000 and first["property"]["features"] == ["sea view", "pool"]
+
+
+def test_search_api_applies_filters_and_validates(small_catalog, org, api_key, client_for):
+    client = client_for(org, api_key=api_key)
+    response = client.get("/api/v1/properties/search/", {"q": "views", "city": "seattle", "listing_type": "sale"})
+    assert [hit["property"]["external_id"] for hit in response.json()["results"]] == ["skyline-penthouse"]
+    assert client.get("/api/v1/properties/search/", {"q": "x", "limit": "lots"}).status_code == 400
+    assert client.get("/api/v1/properties/search/", {"q": "x", "limit": 500}).status_code == 400
+    bad = client.get("/api/v1/properties/search/", {"q": "x", "property_type": "castle"})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["attr"] == "property_type"
