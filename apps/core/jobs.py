@@ -1,4 +1,4 @@
-"""Background jobs: the tenant middleware for Dramatiq, enqueue-after-commit, and the in-process worker.
+"""Background jobs: the tenant middleware for Dramatiq, enqueue-after-commit, the in-process worker and scheduler.
 
 Actors are declared with `dramatiq.actor` in each app's `actors.py`, always with explicit
 `max_retries` and `time_limit`, and take ids (never model instances). The schema of the sender
@@ -104,3 +104,38 @@ def in_process_worker_stop() -> None:
         if _worker is not None:
             _worker.stop()
             _worker = None
+
+
+_scheduler_stop: threading.Event | None = None
+_scheduler_thread: threading.Thread | None = None
+
+
+def in_process_scheduler_start() -> threading.Thread:
+    """Run the periodic work (apps.core.periodic) in a thread of this process (embedded default).
+
+    Next to the in-process worker: the jobs it fans out go to the same in-memory broker.
+    """
+    global _scheduler_stop, _scheduler_thread
+    from apps.core.periodic import Scheduler
+
+    with _worker_lock:
+        if _scheduler_thread is not None and _scheduler_thread.is_alive():
+            return _scheduler_thread
+        discover_actors()
+        _scheduler_stop = threading.Event()
+        _scheduler_thread = threading.Thread(
+            target=Scheduler().run, args=(_scheduler_stop,), name="periodic-scheduler", daemon=True
+        )
+        _scheduler_thread.start()
+        logger.info("In-process scheduler started")
+        return _scheduler_thread
+
+
+def in_process_scheduler_stop(timeout: float = 5.0) -> None:
+    global _scheduler_stop, _scheduler_thread
+    with _worker_lock:
+        if _scheduler_stop is not None:
+            _scheduler_stop.set()
+        thread, _scheduler_thread, _scheduler_stop = _scheduler_thread, None, None
+    if thread is not None:
+        thread.join(timeout)

@@ -1,3 +1,11 @@
-"""REST routes of webhooks (filled in by its issue)."""
+"""REST routes of webhooks: webhook-endpoints/ and webhook-deliveries/."""
 
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from apps.webhooks.apis import WebhookDeliveryViewSet, WebhookEndpointViewSet
+
+router = SimpleRouter()
+router.register("webhook-endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
+
+urlpatterns = router.urls

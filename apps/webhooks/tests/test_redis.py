@@ -1,0 +1,163 @@
+"""The outbox over a real Redis broker: the right schema per message, and a worker killed mid-delivery loses nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import dramatiq
+import pytest
+from django.conf import settings
+from django.db import connection
+from django_tenants.utils import tenant_context
+from dramatiq.brokers.redis import RedisBroker
+
+from apps.core.jobs import TenantMiddleware
+from apps.core.periodic import periodic_fan_out, periodic_task_get
+from apps.events.services import event_record
+from apps.webhooks.actors import webhook_deliver, webhooks_sweep
+from apps.webhooks.models import WebhookDelivery
+from apps.webhooks.services import webhook_endpoint_create
+
+pytestmark = [pytest.mark.redis, pytest.mark.usefixtures("outbox_settings")]
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+@pytest.fixture
+def redis_broker(monkeypatch):
+    """A Redis broker in a namespace of its own; the outbox actors send through it for this test."""
+    from django_dramatiq.middleware import DbConnectionsMiddleware
+
+    namespace = f"test-outbox-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    broker = RedisBroker(url=settings.TEST_REDIS_URL, namespace=namespace)
+    broker.client.ping()  # no Redis is a failure here, not a skip
+    broker.add_middleware(DbConnectionsMiddleware())
+    broker.add_middleware(TenantMiddleware())
+    for actor in (webhook_deliver, webhooks_sweep):
+        monkeypatch.setattr(actor, "broker", broker)
+        broker.declare_actor(actor)
+    yield broker
+    keys = list(broker.client.scan_iter(f"{namespace}*"))
+    if keys:
+        broker.client.delete(*keys)
+    broker.close()
+
+
+def endpoint_for(org, url):
+    with tenant_context(org):
+        return webhook_endpoint_create(organization=org, url=url, event_types=["*"])
+
+
+def record(org, n=1):
+    with tenant_context(org):
+        return [event_record(type="lead.created", data={"lead": {"id": i, "org": org.slug}}) for i in range(n)]
+
+
+def statuses(org) -> dict[str, str]:
+    with tenant_context(org):
+        return dict(WebhookDelivery.objects.values_list("webhook_id", "status"))
+
+
+def wait_until(condition, timeout: float, message: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    pytest.fail(message)
+
+
+def test_redis_broker_runs_each_job_in_its_organizations_schema(committed_org, redis_broker, receiver):
+    from conftest import make_organization
+
+    second = make_organization()
+    worker = dramatiq.Worker(redis_broker, worker_threads=2, worker_timeout=100)
+    try:
+        endpoint_for(committed_org, f"{receiver.base_url}/first")
+        endpoint_for(second, f"{receiver.base_url}/second")
+        worker.start()
+        [event] = record(second)  # enqueued on Redis after commit, with the schema in the message
+        [request] = receiver.wait_for(1, path="/second")
+        wait_until(lambda: set(statuses(second).values()) == {"succeeded"}, 10, "the Redis job did not finish")
+        assert request.headers["webhook-id"] == f"msg_{event.uid.hex}"
+        assert statuses(committed_org) == {} and [r.path for r in receiver.requests] == ["/second"]
+    finally:
+        worker.stop()
+        second.delete(force_drop=True)
+
+
+def _start_worker(namespace: str, log) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "apps.webhooks.tests.redis_worker_settings",
+        "OUTBOX_TEST_DATABASE": connection.settings_dict["NAME"],
+        "OUTBOX_TEST_REDIS_URL": settings.TEST_REDIS_URL,
+        "OUTBOX_TEST_REDIS_NAMESPACE": namespace,
+        "WEBHOOK_ALLOW_PRIVATE_HOSTS": "true",
+        "WEBHOOK_RETRY_SCHEDULE": "0,0,0",
+        "WEBHOOK_SWEEP_GRACE": "0",
+    }
+    command = [sys.executable, "-m", "dramatiq", "--processes", "1", "--threads", "2"]
+    command += ["django_dramatiq.setup", "apps.webhooks.actors"]
+    # Its own session: SIGKILL goes to the whole group (the dramatiq parent and its worker process).
+    return subprocess.Popen(
+        command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def _kill(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(10)
+
+
+def test_a_worker_killed_mid_delivery_loses_nothing(committed_org, redis_broker, receiver):
+    endpoint_for(committed_org, receiver.url)
+    namespace = redis_broker.namespace
+    receiver.hold.set()
+    with tempfile.TemporaryFile("w+") as log:
+        first = _start_worker(namespace, log)
+        second = None
+        try:
+            events = record(committed_org, n=5)
+            receiver.wait_for(1, timeout=30)
+            assert receiver.requests, "the first worker never started delivering"
+            _kill(first)  # SIGKILL while the receiver holds its request(s) unanswered
+            assert first.returncode == -signal.SIGKILL
+            held = {r.headers["webhook-id"] for r in receiver.requests}
+            assert not receiver.answered and set(statuses(committed_org).values()) == {"pending"}
+
+            # Its messages sit unacknowledged in Redis (for the broker's 60 s heartbeat timeout); the
+            # sweep re-queues the overdue deliveries and a new worker delivers them.
+            receiver.hold.clear()
+            assert periodic_fan_out(periodic_task_get("webhooks"), schemas=[committed_org.schema_name]) == 1
+            second = _start_worker(namespace, log)
+            wait_until(
+                lambda: set(statuses(committed_org).values()) == {"succeeded"},
+                30,
+                "not every delivery succeeded after the sweep",
+            )
+        except BaseException:
+            log.seek(0)
+            print(log.read()[-5000:])
+            raise
+        finally:
+            _kill(first)
+            if second is not None:
+                _kill(second)
+
+    expected = {f"msg_{event.uid.hex}" for event in events}
+    delivered = [request.headers["webhook-id"] for request, status in receiver.answered if status == 200]
+    assert set(delivered) == expected  # nothing lost
+    assert len(delivered) == len(expected)  # and each answered once
+    with tenant_context(committed_org):
+        held_rows = WebhookDelivery.objects.filter(webhook_id__in=held)
+        assert held_rows and all(row.requeued_at is not None for row in held_rows)  # the sweep saved them
+        assert all(row.attempt_count == 1 for row in held_rows)  # the killed attempt left no record
