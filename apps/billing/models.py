@@ -50,8 +50,29 @@ class Subscription(models.Model):
     current_period_end = models.DateTimeField(null=True, blank=True)
     stripe_customer_id = models.CharField(max_length=100, blank=True, default="")
     stripe_subscription_id = models.CharField(max_length=100, blank=True, default="")
+    # When the subscription last became past_due: the grace period of BILLING_GRACE_DAYS runs from here.
+    past_due_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"{self.organization.slug}: {self.plan.code} ({self.status})"
+
+
+class ProcessedStripeEvent(models.Model):
+    """A Stripe webhook event already handled: Stripe delivers at least once, we act at most once."""
+
+    id = models.CharField(max_length=255, primary_key=True)
+    type = models.CharField(max_length=100)
+    # The event's `created` (Stripe's clock), kept to trace the order events were sent in.
+    stripe_created_at = models.DateTimeField(null=True, blank=True)
+    organization = models.ForeignKey(
+        "tenants.Organization", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    processed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-processed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.id}"

@@ -1,11 +1,12 @@
-"""One error path: ApplicationError for domain code, and the handler that renders the contract's error shape."""
+"""One error path: ApplicationError for domain code (rendered by apps/core/exception_handler.py)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from drf_standardized_errors.handler import ExceptionHandler as StandardExceptionHandler
-from rest_framework import exceptions, status
+# Only `status` from DRF: importing its views here would load DEFAULT_PERMISSION_CLASSES, which import
+# domain modules that import this one.
+from rest_framework import status
 
 
 class ErrorCode(StrEnum):
@@ -17,6 +18,8 @@ class ErrorCode(StrEnum):
     PLAN_LIMIT = "plan_limit"
     PERMISSION_DENIED = "permission_denied"
     UNAVAILABLE = "unavailable"
+    # Billing cannot reach (or is not configured for) Stripe: retry later or set STRIPE_SECRET_KEY.
+    BILLING_UNAVAILABLE = "billing_unavailable"
 
 
 # Which HTTP status an error code answers with when it reaches the API.
@@ -27,6 +30,7 @@ STATUS_BY_CODE: dict[str, int] = {
     ErrorCode.PLAN_LIMIT: status.HTTP_403_FORBIDDEN,
     ErrorCode.PERMISSION_DENIED: status.HTTP_403_FORBIDDEN,
     ErrorCode.UNAVAILABLE: status.HTTP_503_SERVICE_UNAVAILABLE,
+    ErrorCode.BILLING_UNAVAILABLE: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
 
@@ -42,34 +46,6 @@ class ApplicationError(Exception):
 
     def __str__(self) -> str:
         return self.detail
-
-
-class _RenderedApplicationError(exceptions.APIException):
-    def __init__(self, error: ApplicationError):
-        self.status_code = error.status_code
-        super().__init__(detail=error.detail, code=error.code)
-
-
-class ExceptionHandler(StandardExceptionHandler):
-    """drf-standardized-errors' handler, taught about ApplicationError (attr included)."""
-
-    def convert_known_exceptions(self, exc: Exception) -> Exception:
-        if isinstance(exc, ApplicationError):
-            if exc.attr:
-                # A ValidationError keyed by the field gives {"attr": <field>} in the shape; keep
-                # the status (403 for plan_limit, 409 for conflicts) of the domain error.
-                converted = exceptions.ValidationError({exc.attr: [exceptions.ErrorDetail(exc.detail, exc.code)]})
-                converted.status_code = exc.status_code
-                return converted
-            return _RenderedApplicationError(exc)
-        return super().convert_known_exceptions(exc)
-
-    def format_exception(self, exc: exceptions.APIException) -> dict:
-        data = super().format_exception(exc)
-        # A 403/409 that carries a field is still a client error, not a validation error.
-        if isinstance(exc, exceptions.ValidationError) and exc.status_code != status.HTTP_400_BAD_REQUEST:
-            data["type"] = "client_error"
-        return data
 
 
 def error_body(type_: str, code: str, detail: str, attr: str | None = None) -> dict:

@@ -63,7 +63,7 @@ def test_plan_limit_in_the_api_error_shape(org):
     """ApplicationError reaches an API client as 403 with code plan_limit naming the entitlement."""
     from rest_framework.test import APIRequestFactory
 
-    from apps.core.errors import ExceptionHandler
+    from apps.core.exception_handler import ExceptionHandler
 
     request = APIRequestFactory().get("/")
     error = ApplicationError("plan_limit", "The Starter plan allows 2 seats.", attr="seats")
