@@ -13,7 +13,7 @@ run: export DJANGO_SUPERUSER_EMAIL ?= admin@localhost.test
 run: export DJANGO_SUPERUSER_PASSWORD ?= admin-local-password
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format migrate bench worker scheduler db-stop clean
+.PHONY: help install run test e2e lint format migrate bench worker scheduler db-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,7 +41,11 @@ run: install ## Serve HTTP + websockets on http://localhost:$(PORT) (embedded DB
 test: install ## Lint, then run the whole test suite in parallel (embedded DB unless TEST_DATABASE_URL)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) -p no:cacheprovider
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) -p no:cacheprovider -m "not e2e"
+
+e2e: install ## Browser tests of the chat widget (Playwright + Debian's chromium, installed when missing)
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium)
+	EMBEDDED_PGDATA=/tmp/e2e-pgdata $(VENV)/bin/pytest tests/e2e -m e2e -p no:cacheprovider
 
 lint: install ## Check lint and formatting (ruff)
 	$(VENV)/bin/ruff check .

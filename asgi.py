@@ -16,9 +16,10 @@ from apps.tenants.websocket import TenantWebsocketMiddleware  # noqa: E402
 
 if settings.JOBS_IN_PROCESS_AUTOSTART:
     # No broker server (embedded default): this process also runs the jobs and periodic work.
-    from apps.core.jobs import in_process_worker_start
+    from apps.core.jobs import in_process_scheduler_start, in_process_worker_start
 
     in_process_worker_start()
+    in_process_scheduler_start()
 
 # The origin check is per organization (its allowed_origins), so it lives in the tenant
 # middleware rather than in a global AllowedHostsOriginValidator: the widget runs on agencies'

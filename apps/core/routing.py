@@ -1,3 +1,5 @@
 """Websocket routes of every domain, gathered in one list for asgi.py."""
 
-websocket_urlpatterns: list = []
+from apps.chat.routing import websocket_urlpatterns as chat_routes
+
+websocket_urlpatterns: list = [*chat_routes]

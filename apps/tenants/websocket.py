@@ -40,6 +40,12 @@ def _header(scope, name: bytes) -> str | None:
     return None
 
 
+def _same_origin(origin: str, scope) -> bool:
+    """The platform's own pages (e.g. /chat/<slug>) connect from the host they are served on."""
+    host = (_header(scope, b"host") or "").lower()
+    return bool(host) and origin.split("://", 1)[-1] == host
+
+
 @database_sync_to_async
 def _resolve(path: str, host: str | None) -> tuple[OrganizationRef | None, list[str]]:
     close_old_connections()
@@ -68,7 +74,7 @@ class TenantWebsocketMiddleware:
         if organization is None:
             return await self._reject(receive, send, CLOSE_UNKNOWN_ORGANIZATION)
         origin = (_header(scope, b"origin") or "").rstrip("/").lower()
-        if allowed and origin not in {o.lower() for o in allowed}:
+        if allowed and origin not in {o.lower() for o in allowed} and not _same_origin(origin, scope):
             return await self._reject(receive, send, CLOSE_ORIGIN_NOT_ALLOWED)
         scope = dict(scope, organization=organization, schema_name=organization.schema_name)
         return await self.inner(scope, receive, send)

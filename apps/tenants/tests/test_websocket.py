@@ -75,6 +75,19 @@ async def test_origin_outside_allowed_origins_closes_4403(two_orgs):
 
 
 @pytest.mark.django_db(transaction=True)
+async def test_same_origin_pages_pass_the_allow_list(two_orgs):
+    """The platform's own chat page is served from the socket's host: never refused by the allow-list."""
+    headers = [(b"origin", b"http://localhost:8000"), (b"host", b"localhost:8000")]
+    communicator = WebsocketCommunicator(application, "/ws/probe/wssecond/", headers=headers)
+    connected, _ = await communicator.connect()
+    assert connected
+    assert (await communicator.receive_json_from(timeout=3))["schema"] == "wssecond"
+    await communicator.disconnect()
+    spoofed = [(b"origin", b"http://localhost:8000.evil.test"), (b"host", b"localhost:8000")]
+    assert await _close_code("/ws/probe/wssecond/", headers=spoofed) == 4403
+
+
+@pytest.mark.django_db(transaction=True)
 async def test_each_socket_runs_in_its_own_schema(two_orgs):
     results = {}
     for slug, origin in (("wsfirst", b"https://anything.test"), ("wssecond", b"https://www.second.test")):

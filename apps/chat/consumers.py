@@ -1,0 +1,135 @@
+"""Websocket of the live chat (/ws/chat/<org_slug>/): a thin edge over chat_turn, one generation task per socket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.db import close_old_connections
+from django_tenants.utils import schema_context
+
+from apps.chat import services
+from apps.chat.ratelimit import rate_limit_hit
+from apps.chat.realtime import conversation_group
+from apps.chat.turn import chat_turn
+from apps.tenants.models import Organization
+
+logger = logging.getLogger(__name__)
+
+
+@database_sync_to_async
+def _open(schema: str, token: str | None, visitor_id: str) -> dict:
+    close_old_connections()
+    with schema_context(schema):
+        organization = Organization.objects.get(schema_name=schema)
+        conversation = services.conversation_open(token=token, visitor_id=visitor_id)
+        history = services.conversation_history(conversation=conversation)
+        return {
+            "id": conversation.pk,
+            "frame": {
+                "type": "conversation",
+                "conversation": conversation.token,
+                "greeting": organization.greeting,
+                "messages": [
+                    {"id": m.pk, "role": m.role, "text": m.text, "created_at": m.created_at.isoformat()}
+                    for m in history
+                ],
+            },
+        }
+
+
+def _client_ip(scope) -> str:
+    for key, value in scope.get("headers", []):
+        if key == b"x-forwarded-for":
+            return value.decode("latin-1").split(",")[0].strip()
+    client = scope.get("client") or ("unknown", 0)
+    return str(client[0])
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    """The organization and origin were checked by TenantWebsocketMiddleware; only its schema name is kept."""
+
+    async def connect(self):
+        self.schema = self.scope["schema_name"]
+        self.task: asyncio.Task | None = None
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        token = (query.get("conversation") or [None])[0]
+        self.ip = _client_ip(self.scope)
+        opened = await _open(self.schema, token, visitor_id=(query.get("visitor") or [""])[0])
+        self.conversation_id = opened["id"]
+        self.group = conversation_group(self.schema, self.conversation_id)
+        await self.accept()
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.send_json(opened["frame"])
+
+    async def disconnect(self, code):
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        task = getattr(self, "task", None)
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        # Garbage gets an error frame and the socket stays open.
+        try:
+            content = json.loads(text_data) if text_data is not None else None
+        except (TypeError, ValueError):
+            content = None
+        if (
+            not isinstance(content, dict)
+            or content.get("type") != "message"
+            or not isinstance(content.get("text"), str)
+        ):
+            await self._error("invalid", 'Send {"type": "message", "text": "…"}.')
+            return
+        client_id = content.get("client_id")
+        client_id = str(client_id)[:100] if client_id is not None else ""
+        text = content["text"].strip()
+        if not text or len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
+            await self._error("invalid", f"A message has 1 to {settings.CHAT_MAX_MESSAGE_CHARS} characters.")
+            return
+        wait = await self._rate_limited()
+        if wait:
+            await self._error("rate_limited", f"Too many messages; try again in {wait} s.")
+            return
+        if self.task is not None and not self.task.done():
+            await self._error("invalid", "Wait for the current reply before sending another message.")
+            return
+        self.task = asyncio.create_task(self._run_turn(text, client_id))
+
+    @database_sync_to_async
+    def _rate_limited(self) -> int | None:
+        visitor = rate_limit_hit(f"{self.schema}:conversation:{self.conversation_id}", settings.CHAT_RATE_LIMIT_VISITOR)
+        ip = rate_limit_hit(f"ip:{self.ip}", settings.CHAT_RATE_LIMIT_IP)
+        return visitor or ip
+
+    async def _run_turn(self, text: str, client_id: str) -> None:
+        try:
+            async with contextlib.aclosing(
+                chat_turn(schema=self.schema, conversation_id=self.conversation_id, text=text, client_id=client_id)
+            ) as frames:
+                async for frame in frames:
+                    await self.send_json(frame)
+        except asyncio.CancelledError:
+            raise
+        except RuntimeError as exc:
+            # A send racing the disconnect raises autobahn's Disconnected (a RuntimeError): nobody to tell.
+            logger.debug("chat socket closed during a turn: %s", exc)
+        except Exception:
+            logger.exception("chat turn failed in %s", self.schema)
+            with contextlib.suppress(Exception):
+                await self._error("unavailable", "Something went wrong. Please try again.")
+
+    async def _error(self, code: str, detail: str) -> None:
+        await self.send_json({"type": "error", "code": code, "detail": detail})
+
+    async def chat_agent_message(self, event):
+        await self.send_json({"type": "message", "message": event["message"]})
