@@ -8,4 +8,6 @@ urlpatterns = [
     path("", include("apps.properties.urls")),
     path("", include("apps.leads.urls")),
     path("", include("apps.webhooks.urls")),
+    path("", include("apps.billing.urls")),
+    path("", include("apps.chat.urls")),
 ]

@@ -57,8 +57,7 @@ def schema_migrate(schema_name: str, *, verbosity: int = 0) -> None:
     """Build `schema_name` the slow, reference way: create it and run every migration in it."""
     if connection.in_atomic_block:
         raise RuntimeError(
-            f"Schema {schema_name} cannot be migrated inside a transaction; "
-            "run `python manage.py init_platform` first."
+            f"Schema {schema_name} cannot be migrated inside a transaction; run `python manage.py init_platform` first."
         )
     with connection.cursor() as cursor:
         cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema_name}"')

@@ -31,6 +31,8 @@ SHARED_APPS = [
     "apps.tenants",
     "apps.accounts",
     "apps.billing",
+    # Meta's page/account id → organization routing and the raw webhook events: the public host needs them.
+    "apps.socialrouting",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -52,6 +54,8 @@ TENANT_APPS = [
     "apps.properties",
     "apps.leads",
     "apps.webhooks",
+    "apps.chat",
+    "apps.social",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -63,6 +67,9 @@ PG_EXTRA_SEARCH_PATHS = ["extensions"]
 # New schemas are built from a migrated template schema (apps.tenants.provisioning).
 TENANT_TEMPLATE_SCHEMA = "tenant_template"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# Send `SET search_path` only when the schema changes, not before every query: it halves the
+# queries of a chat turn. Safe because code enters a schema explicitly (set_schema resets the cache).
+TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "apps.core.middleware.HealthzMiddleware",
@@ -73,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A canceled subscription makes the tenant API read-only, whatever a view's permission_classes say.
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -155,6 +163,13 @@ DRAMATIQ_BROKER = {
 DRAMATIQ_AUTODISCOVER_MODULES = ["actors"]
 DRAMATIQ_QUEUE_PREFIX = env("DRAMATIQ_QUEUE_PREFIX", default="")
 
+# --- cache (rate limits) --------------------------------------------------------------------------
+# Shared through Redis when there is one, so limits hold across web processes.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # --- auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -187,7 +202,8 @@ REST_FRAMEWORK = {
         "apps.accounts.authentication.OrganizationAPIKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    # Deny by default: an endpoint that says nothing is for the organization's members only.
+    # Deny by default: an endpoint that says nothing is for the organization's members only. Every
+    # role class also refuses writes while the subscription is canceled (apps/accounts/permissions.py).
     "DEFAULT_PERMISSION_CLASSES": ["apps.accounts.permissions.IsOrgMember"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -198,7 +214,7 @@ REST_FRAMEWORK = {
 }
 DRF_STANDARDIZED_ERRORS = {
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
-    "EXCEPTION_HANDLER_CLASS": "apps.core.errors.ExceptionHandler",
+    "EXCEPTION_HANDLER_CLASS": "apps.core.exception_handler.ExceptionHandler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Real-estate assistant API",
@@ -227,6 +243,7 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode415Enum": "drf_standardized_errors.openapi_serializers.ErrorCode415Enum.choices",
         "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
         "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
+        "SocialAccountStatusEnum": "apps.social.models.AccountStatus.choices",
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
     "APPEND_COMPONENTS": {
@@ -245,12 +262,23 @@ STRIPE_PRICE_AGENCY = env("STRIPE_PRICE_AGENCY", default="")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+# Days a past_due subscription keeps AI replies running before they pause.
+BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="")
 OPENAI_MODEL = env("OPENAI_MODEL", default="gpt-4o-mini")
+# Seconds: the whole reply may take OPENAI_TIMEOUT; connecting may take OPENAI_CONNECT_TIMEOUT.
+OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=60.0)
+OPENAI_CONNECT_TIMEOUT = env.float("OPENAI_CONNECT_TIMEOUT", default=5.0)
+# Longest visitor message accepted, in characters.
+CHAT_MAX_MESSAGE_CHARS = env.int("CHAT_MAX_MESSAGE_CHARS", default=2000)
 EMBEDDING_PROVIDER = env("EMBEDDING_PROVIDER", default="hashing")
 EMBEDDING_MODEL = env("EMBEDDING_MODEL", default="text-embedding-3-small")
 VECTOR_DIMENSIONS = env.int("VECTOR_DIMENSIONS", default=384)
+# Largest listings file POST /api/v1/properties/import/ accepts (bytes); bigger answers 413.
+PROPERTY_IMPORT_MAX_BYTES = env.int("PROPERTY_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# Region assumed for lead phone numbers written without a country code (ISO 3166 alpha-2).
+PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="US")
 POSTMARK_API_TOKEN = env("POSTMARK_API_TOKEN", default="")
 POSTMARK_FROM_EMAIL = env("POSTMARK_FROM_EMAIL", default="assistant@localhost")
 POSTMARK_API_URL = env("POSTMARK_API_URL", default="")
@@ -258,6 +286,15 @@ FACEBOOK_APP_ID = env("FACEBOOK_APP_ID", default="")
 FACEBOOK_APP_SECRET = env("FACEBOOK_APP_SECRET", default="")
 FACEBOOK_VERIFY_TOKEN = env("FACEBOOK_VERIFY_TOKEN", default="")
 FACEBOOK_GRAPH_URL = env("FACEBOOK_GRAPH_URL", default="https://graph.facebook.com/v21.0")
+# Seconds one Graph API call may take (connecting: at most 5 of them).
+FACEBOOK_GRAPH_TIMEOUT = env.float("FACEBOOK_GRAPH_TIMEOUT", default=10.0)
+# Agents' replies later than 24 h after the person's last message go out with Meta's HUMAN_AGENT tag
+# (up to 7 days); needs the Human Agent permission approved for the app.
+FACEBOOK_HUMAN_AGENT_TAG = env.bool("FACEBOOK_HUMAN_AGENT_TAG", default=False)
+# Days of conversations backfilled when a page or Instagram account is connected.
+FACEBOOK_SYNC_DAYS = env.int("FACEBOOK_SYNC_DAYS", default=30)
+# Seconds between sweeps that re-queue Meta messages and replies whose job was lost.
+FACEBOOK_SWEEP_INTERVAL = env.int("FACEBOOK_SWEEP_INTERVAL", default=60)
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default="")
 WEBHOOK_SIGNING_SECRET = env("WEBHOOK_SIGNING_SECRET", default="")
 N8N_WEBHOOK_URL = env("N8N_WEBHOOK_URL", default="")
@@ -265,6 +302,17 @@ WEBHOOK_RETRY_SCHEDULE = env.list(
     "WEBHOOK_RETRY_SCHEDULE", cast=int, default=[5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
 )
 WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
+# One request's limit (the contract's 10 s), and how much of a response body is read (the rest is dropped).
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+WEBHOOK_RESPONSE_MAX_BYTES = env.int("WEBHOOK_RESPONSE_MAX_BYTES", default=16384)
+# An endpoint failing this many days in a row is disabled with a reason.
+WEBHOOK_DISABLE_AFTER_DAYS = env.int("WEBHOOK_DISABLE_AFTER_DAYS", default=5)
+# The outbox sweep runs every INTERVAL seconds per organization and re-queues deliveries overdue by
+# more than GRACE seconds (their message was lost: a restart of the in-memory broker, a killed worker).
+WEBHOOK_SWEEP_INTERVAL = env.int("WEBHOOK_SWEEP_INTERVAL", default=15)
+WEBHOOK_SWEEP_GRACE = env.int("WEBHOOK_SWEEP_GRACE", default=60)
+# The OpenAPI schema names the deliveries' status enum itself (leads have a `status` too).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["WebhookDeliveryStatusEnum"] = "apps.webhooks.models.DeliveryStatus.choices"
 CHAT_RATE_LIMIT_VISITOR = env("CHAT_RATE_LIMIT_VISITOR", default="20/m")
 CHAT_RATE_LIMIT_IP = env("CHAT_RATE_LIMIT_IP", default="120/m")
 
