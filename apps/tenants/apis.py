@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.permissions import IsOrgMemberReadAdminWrite
 from apps.tenants.models import Organization, validate_origin
-from apps.tenants.services import organization_update
+from apps.tenants.services import EDITABLE_FIELDS, organization_update
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -21,19 +21,8 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Organization
-        fields = [
-            "slug",
-            "name",
-            "primary_color",
-            "logo_url",
-            "persona_name",
-            "persona_tone",
-            "persona_instructions",
-            "greeting",
-            "allowed_origins",
-            "created_at",
-            "updated_at",
-        ]
+        # What an admin may change is the service's list; slug and timestamps are shown read-only.
+        fields = ["slug", *EDITABLE_FIELDS, "created_at", "updated_at"]
         read_only_fields = ["slug", "created_at", "updated_at"]
 
     def validate_allowed_origins(self, value: list[str]) -> list[str]:
