@@ -1,4 +1,4 @@
-"""Run the periodic automations (due webhook deliveries; due email steps later) here, for every organization."""
+"""Run the periodic automations (due webhook deliveries, due email steps, blast batches) for every organization."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.core.jobs import discover_actors
 from apps.core.periodic import periodic_run_now, periodic_task_get, periodic_tasks
 
-# The contract's tasks; any other registered periodic task (apps.core.periodic) is accepted too,
-# and `all` runs every one that exists.
+# The contract's tasks (registered by apps.webhooks.actors and apps.campaigns.actors); any other
+# registered periodic task (apps.core.periodic) is accepted too, and `all` runs every one that exists.
 TASKS = ("webhooks", "email")
 
 
