@@ -1,0 +1,396 @@
+"""Pages of the dashboard on an organization's host: thin views over the domains' selectors and services."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from apps.accounts.decorators import org_admin_required, org_member_required, org_owner_required, public_route
+from apps.accounts.models import OrganizationAPIKey, Role
+from apps.accounts.selectors import request_role, role_at_least
+from apps.accounts.services import api_key_create, api_key_revoke
+from apps.analytics.selectors import analytics_days_validate, analytics_summary
+from apps.billing.models import Plan
+from apps.billing.selectors import billing_banner, subscription_data, subscription_get
+from apps.billing.services import billing_checkout_start, billing_portal_start
+from apps.chat.models import ConversationStatus
+from apps.chat.selectors import conversation_get, conversation_list
+from apps.chat.services import conversation_agent_reply, conversation_hand_over, conversation_release
+from apps.core.errors import ApplicationError
+from apps.dashboard.forms import (
+    ApiKeyForm,
+    BrandForm,
+    CheckoutForm,
+    LeadStatusForm,
+    OriginsForm,
+    PersonaForm,
+    ReplyForm,
+)
+from apps.leads.models import LeadSource, LeadStatus
+from apps.leads.selectors import lead_get, lead_list
+from apps.leads.services import lead_status_change
+from apps.onboarding.auth import LoginForm
+from apps.onboarding.services import dashboard_login_redeem
+from apps.tenants.services import organization_update
+
+RANGES = (7, 30, 90, 365)
+LEADS_PER_PAGE = 50
+CONVERSATIONS_SHOWN = 50
+EXPORT_FIELDS = ("id", "name", "email", "phone", "status", "source", "score", "conversation_id", "created_at")
+
+
+def _context(request: HttpRequest, section: str, **extra) -> dict:
+    role = request_role(request)
+    return {
+        "organization": request.tenant,
+        "section": section,
+        "role": role,
+        "can_change": role_at_least(role, Role.ADMIN),
+        "can_bill": role_at_least(role, Role.OWNER),
+        **extra,
+    }
+
+
+# --- login -----------------------------------------------------------------------------------------
+
+
+@public_route
+def login_view(request: HttpRequest) -> HttpResponse:
+    """Email + password on the organization's host (sessions are per host); failed tries are throttled."""
+    if getattr(request, "tenant", None) is None or request.tenant.is_public:
+        raise Http404("The dashboard lives on an organization's host.")
+    next_url = request.POST.get("next") or request.GET.get("next") or reverse("dashboard:overview")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = reverse("dashboard:overview")
+    form = LoginForm(request, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        login(request, form.user)
+        return redirect(next_url)
+    status = 429 if form.has_error("__all__", "rate_limited") else 200
+    return render(
+        request, "dashboard/login.html", {"form": form, "next": next_url, "organization": request.tenant}, status=status
+    )
+
+
+@public_route
+def login_link(request: HttpRequest) -> HttpResponse:
+    """The one-time signed link from the end of onboarding: the new owner lands logged in on this host."""
+    if getattr(request, "tenant", None) is None or request.tenant.is_public:
+        raise Http404("The dashboard lives on an organization's host.")
+    try:
+        user = dashboard_login_redeem(token=request.GET.get("token", ""), organization=request.tenant)
+    except ApplicationError as exc:
+        messages.error(request, exc.detail)
+        return redirect("dashboard:login")
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect("dashboard:overview")
+
+
+@public_route
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("dashboard:login")
+
+
+# --- overview ---------------------------------------------------------------------------------------
+
+
+@org_member_required
+def overview(request: HttpRequest) -> HttpResponse:
+    try:
+        days = analytics_days_validate(request.GET.get("days", 30))
+    except ApplicationError:
+        days = 30
+    context = _context(
+        request,
+        "overview",
+        summary=analytics_summary(days=days),
+        days=days,
+        ranges=RANGES,
+        banner=billing_banner(request.tenant),
+    )
+    template = "dashboard/_metrics.html" if request.htmx else "dashboard/overview.html"
+    return render(request, template, context)
+
+
+# --- conversations ----------------------------------------------------------------------------------
+
+
+@org_member_required
+def conversations(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    if status not in ConversationStatus.values:
+        status = ""
+    rows = conversation_list(filters={"status": status}).select_related("lead")[:CONVERSATIONS_SHOWN]
+    context = _context(request, "conversations", conversations=rows, status=status, statuses=ConversationStatus.choices)
+    template = "dashboard/_conversation_rows.html" if request.htmx else "dashboard/conversations.html"
+    return render(request, template, context)
+
+
+def _conversation_or_404(pk: int):
+    conversation = conversation_get(pk=pk)
+    if conversation is None:
+        raise Http404("No such conversation.")
+    return conversation
+
+
+@org_member_required
+def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = _conversation_or_404(pk)
+    context = _context(request, "conversations", conversation=conversation, form=ReplyForm())
+    return render(request, "dashboard/conversation.html", context)
+
+
+@org_admin_required
+@require_POST
+def conversation_takeover(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = _conversation_or_404(pk)
+    conversation_hand_over(conversation_id=conversation.pk)
+    messages.success(request, "You are answering this conversation; the assistant stays quiet.")
+    return redirect("dashboard:conversation", pk=pk)
+
+
+@org_admin_required
+@require_POST
+def conversation_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = _conversation_or_404(pk)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            conversation_agent_reply(
+                conversation=conversation, text=form.cleaned_data["text"], author_user_id=request.user.pk
+            )
+        except ApplicationError as exc:
+            form.add_error("text", exc.detail)
+    if not form.is_valid() or form.errors:
+        context = _context(request, "conversations", conversation=conversation, form=form)
+        return render(request, "dashboard/conversation.html", context, status=400)
+    return redirect("dashboard:conversation", pk=pk)
+
+
+@org_admin_required
+@require_POST
+def conversation_release_view(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation_release(conversation=_conversation_or_404(pk))
+    messages.success(request, "The assistant answers this conversation again.")
+    return redirect("dashboard:conversation", pk=pk)
+
+
+# --- leads ------------------------------------------------------------------------------------------
+
+
+def _lead_filters(request: HttpRequest) -> dict[str, str]:
+    return {name: request.GET.get(name, "").strip() for name in ("status", "source", "q") if request.GET.get(name)}
+
+
+@org_member_required
+def leads(request: HttpRequest) -> HttpResponse:
+    filters = _lead_filters(request)
+    error = None
+    try:
+        queryset = lead_list(filters=filters)
+    except ApplicationError as exc:
+        error, queryset = f"{exc.attr}: {exc.detail}", lead_list(filters={})
+    page = Paginator(queryset, LEADS_PER_PAGE).get_page(request.GET.get("page"))
+    query = "&".join(f"{key}={value}" for key, value in filters.items())
+    context = _context(
+        request,
+        "leads",
+        page=page,
+        filters=filters,
+        filter_error=error,
+        query=query,
+        statuses=LeadStatus.choices,
+        sources=LeadSource.choices,
+    )
+    template = "dashboard/_lead_rows.html" if request.htmx else "dashboard/leads.html"
+    return render(request, template, context)
+
+
+def _lead_or_404(pk: int):
+    lead = lead_get(pk=pk)
+    if lead is None:
+        raise Http404("No such lead.")
+    return lead
+
+
+@org_member_required
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _lead_or_404(pk)
+    lead_conversations = list(conversation_list(filters={"lead": lead.pk})[:5])
+    if lead.conversation_id and all(c.pk != lead.conversation_id for c in lead_conversations):
+        first = conversation_get(pk=lead.conversation_id)
+        if first is not None:
+            lead_conversations.insert(0, first)
+    conversation = conversation_get(pk=lead_conversations[0].pk) if lead_conversations else None
+    context = _context(
+        request,
+        "leads",
+        lead=lead,
+        conversation=conversation,
+        status_changes=lead.status_changes.all(),
+        merges=lead.merges.all(),
+        form=LeadStatusForm(initial={"status": lead.status}),
+    )
+    return render(request, "dashboard/lead.html", context)
+
+
+@org_admin_required
+@require_POST
+def lead_status(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _lead_or_404(pk)
+    form = LeadStatusForm(request.POST)
+    if form.is_valid():
+        lead_status_change(lead=lead, status=form.cleaned_data["status"], changed_by=request.user, reason="dashboard")
+        messages.success(request, f"Status changed to {lead.get_status_display()}.")
+    else:
+        messages.error(request, "Choose a valid status.")
+    return redirect("dashboard:lead", pk=pk)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@org_member_required
+def leads_export(request: HttpRequest) -> HttpResponse:
+    """The filtered leads as CSV, streamed: an export of thousands of leads never sits in memory at once."""
+    try:
+        queryset = lead_list(filters=_lead_filters(request))
+    except ApplicationError as exc:
+        return HttpResponse(f"{exc.attr}: {exc.detail}", status=400, content_type="text/plain")
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(EXPORT_FIELDS)
+        for lead in queryset.iterator(chunk_size=500):
+            yield writer.writerow([getattr(lead, field) for field in EXPORT_FIELDS])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="leads-{request.tenant.slug}.csv"'
+    return response
+
+
+# --- settings ---------------------------------------------------------------------------------------
+
+SETTINGS_FORMS = {"brand": BrandForm, "persona": PersonaForm}
+
+
+@org_admin_required
+def settings_view(request: HttpRequest) -> HttpResponse:
+    organization = request.tenant
+    forms = {
+        "brand": BrandForm(instance=organization),
+        "persona": PersonaForm(instance=organization),
+        "origins": OriginsForm(initial={"allowed_origins": "\n".join(organization.allowed_origins)}),
+    }
+    part = request.POST.get("part")
+    if request.method == "POST" and part in forms:
+        # Forms only check shapes; organization_update validates and writes (its errors land on the field).
+        form = OriginsForm(request.POST) if part == "origins" else SETTINGS_FORMS[part](request.POST)
+        forms[part] = form
+        if form.is_valid():
+            try:
+                organization_update(organization=organization, **form.cleaned_data)
+            except ApplicationError as exc:
+                organization.refresh_from_db()
+                field = exc.attr if exc.attr in form.fields else None
+                form.add_error(field, exc.detail)
+            else:
+                messages.success(request, "Saved.")
+                return redirect("dashboard:settings")
+    keys = OrganizationAPIKey.objects.filter(organization=organization).order_by("-created")
+    context = _context(request, "settings", forms=forms, api_keys=keys, key_form=ApiKeyForm())
+    return render(request, "dashboard/settings.html", context, status=400 if request.method == "POST" else 200)
+
+
+@org_admin_required
+@require_POST
+def api_key_create_view(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST)
+    if form.is_valid():
+        try:
+            _, raw = api_key_create(
+                organization=request.tenant, name=form.cleaned_data["name"], created_by=request.user
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.detail)
+        else:
+            # Shown once, on the next page only: only the hash is stored.
+            messages.success(request, f"New API key (copy it now, it is not shown again): {raw}", extra_tags="secret")
+    else:
+        messages.error(request, "An API key needs a name of at most 50 characters.")
+    return redirect("dashboard:settings")
+
+
+@org_admin_required
+@require_POST
+def api_key_revoke_view(request: HttpRequest, pk: str) -> HttpResponse:
+    key = OrganizationAPIKey.objects.filter(organization=request.tenant, pk=pk).first()
+    if key is None:
+        raise Http404("No such key.")
+    api_key_revoke(api_key=key)
+    messages.success(request, f"Key “{key.name}” revoked.")
+    return redirect("dashboard:settings")
+
+
+# --- billing ----------------------------------------------------------------------------------------
+
+
+@org_member_required
+def billing(request: HttpRequest) -> HttpResponse:
+    subscription = subscription_get(organization=request.tenant)
+    data = subscription_data(subscription=subscription) if subscription else None
+    usage_rows = []
+    if data:
+        for key, limit in data["entitlements"].items():
+            used = data["usage"].get(key)
+            percent = min(100, round(100 * used / limit)) if used is not None and limit else None
+            usage_rows.append({"key": key.replace("_", " "), "used": used, "limit": limit, "percent": percent})
+    context = _context(
+        request,
+        "billing",
+        subscription=subscription,
+        data=data,
+        usage_rows=usage_rows,
+        plans=Plan.objects.all(),
+        banner=billing_banner(request.tenant),
+        checkout=request.GET.get("checkout", ""),
+    )
+    return render(request, "dashboard/billing.html", context)
+
+
+@org_owner_required
+@require_POST
+def billing_checkout(request: HttpRequest) -> HttpResponse:
+    form = CheckoutForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a plan.")
+        return redirect("dashboard:billing")
+    try:
+        url = billing_checkout_start(organization=request.tenant, plan_code=form.cleaned_data["plan"])
+    except ApplicationError as exc:
+        messages.error(request, exc.detail)
+        return redirect("dashboard:billing")
+    return redirect(url)
+
+
+@org_owner_required
+@require_POST
+def billing_portal(request: HttpRequest) -> HttpResponse:
+    try:
+        url = billing_portal_start(organization=request.tenant)
+    except ApplicationError as exc:
+        messages.error(request, exc.detail)
+        return redirect("dashboard:billing")
+    return redirect(url)

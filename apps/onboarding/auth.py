@@ -1,0 +1,70 @@
+"""Email + password login shared by the public host and each organization's host, with failed tries throttled."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.core.cache import cache
+from django.http import HttpRequest
+
+from apps.accounts.models import User
+
+
+def _key(kind: str, value: str) -> str:
+    digest = hashlib.sha256(value.encode()).hexdigest()[:32]
+    return f"login-fail:{kind}:{digest}"
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def login_blocked(request: HttpRequest, email: str) -> bool:
+    """Too many failed logins for this address (any IP) or from this IP (any address) in the window."""
+    limit = settings.LOGIN_FAILURE_LIMIT
+    return (cache.get(_key("email", email), 0) >= limit) or (cache.get(_key("ip", _client_ip(request)), 0) >= limit * 4)
+
+
+def login_failure_record(request: HttpRequest, email: str) -> None:
+    # Counts expire a window after the first failure: a fixed window, enough against guessing.
+    for key in (_key("email", email), _key("ip", _client_ip(request))):
+        cache.add(key, 0, settings.LOGIN_FAILURE_WINDOW)
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, settings.LOGIN_FAILURE_WINDOW)
+
+
+def login_failures_clear(request: HttpRequest, email: str) -> None:
+    cache.delete(_key("email", email))
+
+
+class LoginForm(forms.Form):
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}))
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+    def __init__(self, request: HttpRequest, *args, **kwargs):
+        self.request = request
+        self.user: User | None = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        email = (cleaned.get("email") or "").strip().lower()
+        password = cleaned.get("password")
+        if not email or not password:
+            return cleaned
+        if login_blocked(self.request, email):
+            raise forms.ValidationError(
+                "Too many failed attempts. Wait a few minutes and try again.", code="rate_limited"
+            )
+        user = authenticate(self.request, email=email, password=password)
+        if user is None:
+            login_failure_record(self.request, email)
+            raise forms.ValidationError("Wrong email or password.", code="invalid_login")
+        login_failures_clear(self.request, email)
+        self.user = user
+        return cleaned

@@ -1,0 +1,23 @@
+"""Routes of onboarding on the public host."""
+
+from django.urls import path
+
+from apps.onboarding import views
+
+app_name = "onboarding"
+
+urlpatterns = [
+    path("signup/", views.signup, name="signup"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("onboarding/", views.start, name="start"),
+    path("onboarding/step1/", views.step1, name="step1"),
+    path("onboarding/slug-check/", views.slug_check, name="slug-check"),
+    path("onboarding/step2/", views.step2, name="step2"),
+    path("onboarding/step2/preview/", views.step2_preview, name="step2-preview"),
+    path("onboarding/step3/", views.step3, name="step3"),
+    path("onboarding/step4/", views.step4, name="step4"),
+    path("onboarding/step5/", views.step5, name="step5"),
+    path("onboarding/done/", views.done, name="done"),
+    path("onboarding/dashboard/", views.dashboard_link, name="dashboard-link"),
+]
