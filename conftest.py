@@ -23,9 +23,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _public_schema_first():
-    """Each test starts on the public schema, whatever the previous request or test left active."""
+    """Each test starts on the public schema and an empty cache, whatever the previous test left.
+
+    Schema names repeat between tests (`acme`), so a cached per-schema value must not outlive its test.
+    """
+    from django.core.cache import cache
     from django.db import connection
 
+    cache.clear()
     connection.set_schema_to_public()
     yield
     connection.set_schema_to_public()

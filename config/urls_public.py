@@ -17,6 +17,9 @@ urlpatterns = [
     path("webhook/stripe/", stripe_webhook, name="stripe-webhook"),
     path("webhook/", include("apps.social.webhook_urls")),
     path("", include("apps.chat.page_urls")),
+    # Email: the provider's tracking webhook and the one-click unsubscribe links.
+    path("", include("apps.campaigns.public_urls")),
+    path("", include("apps.onboarding.urls")),
 ]
 
 handler400 = "apps.core.views.bad_request"

@@ -11,7 +11,8 @@ DEFAULT_PLANS: list[dict] = [
         "monthly_price_cents": 4900,
         "price_setting": "STRIPE_PRICE_STARTER",
         "entitlements": {
-            E.LISTINGS: 250,
+            # Room for the 252-listing sample catalog a new agency can load during onboarding.
+            E.LISTINGS: 300,
             E.AI_REPLIES: 1000,
             E.CHANNELS: 1,
             E.SEATS: 2,

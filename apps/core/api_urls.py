@@ -10,4 +10,6 @@ urlpatterns = [
     path("", include("apps.webhooks.urls")),
     path("", include("apps.billing.urls")),
     path("", include("apps.chat.urls")),
+    path("", include("apps.analytics.urls")),
+    path("", include("apps.campaigns.urls")),
 ]

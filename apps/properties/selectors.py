@@ -11,6 +11,7 @@ from functools import reduce
 from typing import Any, Literal
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet, Value
 from django.http import QueryDict
@@ -82,9 +83,23 @@ def property_get(*, pk: int) -> Property | None:
     return _listings().filter(pk=pk).first()
 
 
+# Every chat turn and search asks for the cities; they change only when listings do (the services
+# forget the cached list after such a commit), so a minute in the cache is safe.
+CITIES_CACHE_SECONDS = 60
+
+
+def property_cities_cache_key() -> str:
+    return f"property-cities:{connection.schema_name}"
+
+
 def property_cities() -> list[str]:
     """The cities of the organization's catalog: what the query parser may read as a city filter."""
-    return list(Property.objects.order_by().values_list("city", flat=True).distinct())
+    key = property_cities_cache_key()
+    cities = cache.get(key)
+    if cities is None:
+        cities = list(Property.objects.order_by().values_list("city", flat=True).distinct())
+        cache.set(key, cities, CITIES_CACHE_SECONDS)
+    return cities
 
 
 @dataclass(frozen=True)

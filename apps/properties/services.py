@@ -108,6 +108,16 @@ def _lock_listings(organization: Organization) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"listings:{organization.schema_name}"])
 
 
+def _cities_forget_after_commit() -> None:
+    """A listing's city may have appeared or gone: the parser's city list is read again after commit."""
+    from django.core.cache import cache
+
+    from apps.properties.selectors import property_cities_cache_key
+
+    key = property_cities_cache_key()  # taken now, in the listing's schema
+    transaction.on_commit(lambda: cache.delete(key))
+
+
 def _embed_after_commit(property_ids: Sequence[int]) -> None:
     from apps.properties.actors import property_embed
 
@@ -126,6 +136,7 @@ def property_create(**fields: Unpack[PropertyFields]) -> Property:
     _apply(listing, fields)
     _validate(listing)
     listing.save()
+    _cities_forget_after_commit()
     _embed_after_commit([listing.pk])
     return listing
 
@@ -137,6 +148,7 @@ def property_update(*, listing: Property, **fields: Unpack[PropertyFields]) -> P
     _apply(listing, fields)
     _validate(listing)
     listing.save()
+    _cities_forget_after_commit()
     if property_text(listing) != text_before:
         _embed_after_commit([listing.pk])
     return listing
@@ -145,6 +157,7 @@ def property_update(*, listing: Property, **fields: Unpack[PropertyFields]) -> P
 @transaction.atomic
 def property_delete(*, listing: Property) -> None:
     listing.delete()  # its embedding goes with it (cascade)
+    _cities_forget_after_commit()
 
 
 # ---------------------------------------------------------------- embeddings
@@ -419,6 +432,7 @@ def property_import(*, rows: Sequence[Any], progress: Callable[[int], None] | No
                 touched.append(target.pk)
         _progress(progress)
     result.errors.sort(key=lambda error: error["row"])
+    _cities_forget_after_commit()
     _embed_after_commit(touched)
     return result
 

@@ -48,6 +48,11 @@ SHARED_APPS = [
     "django_filters",
     "channels",
     "django_dramatiq",
+    # django-anymail: the Postmark backend and its tracking webhook view (no models).
+    "anymail",
+    "django_htmx",
+    # Public-host signup and the five-step wizard; its progress row lives next to the organization.
+    "apps.onboarding",
 ]
 TENANT_APPS = [
     "apps.events",
@@ -56,6 +61,9 @@ TENANT_APPS = [
     "apps.webhooks",
     "apps.chat",
     "apps.social",
+    "apps.analytics",
+    "apps.dashboard",
+    "apps.campaigns",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -67,8 +75,10 @@ PG_EXTRA_SEARCH_PATHS = ["extensions"]
 # New schemas are built from a migrated template schema (apps.tenants.provisioning).
 TENANT_TEMPLATE_SCHEMA = "tenant_template"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
-# Send `SET search_path` only when the schema changes, not before every query: it halves the
-# queries of a chat turn. Safe because code enters a schema explicitly (set_schema resets the cache).
+# Send `SET search_path` only when the schema changes, not before every query: it halves the queries
+# of a chat turn or a webhook delivery. Safe on django-tenants 4.0.1, which forgets the cached path
+# on ROLLBACK and ROLLBACK TO SAVEPOINT (both undo a SET; its issue #1262) and on every set_schema;
+# apps/tenants/tests/test_schema_safety.py holds it to that.
 TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
@@ -80,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     # A canceled subscription makes the tenant API read-only, whatever a view's permission_classes say.
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -178,7 +189,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+# The dashboard's own login on each organization's host (sessions are per host).
+LOGIN_URL = "/dashboard/login/"
+# Failed logins allowed per address within the window (seconds); per IP, four times as many.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=900)
+# Seconds the one-time login link from the end of onboarding to the new dashboard stays valid.
+ONBOARDING_LOGIN_LINK_MAX_AGE = env.int("ONBOARDING_LOGIN_LINK_MAX_AGE", default=300)
 DJANGO_SUPERUSER_EMAIL = env("DJANGO_SUPERUSER_EMAIL", default="")
 DJANGO_SUPERUSER_PASSWORD = env("DJANGO_SUPERUSER_PASSWORD", default="")
 API_KEY_CUSTOM_HEADER = None  # Authorization: Api-Key <key>
@@ -282,6 +299,32 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="US")
 POSTMARK_API_TOKEN = env("POSTMARK_API_TOKEN", default="")
 POSTMARK_FROM_EMAIL = env("POSTMARK_FROM_EMAIL", default="assistant@localhost")
 POSTMARK_API_URL = env("POSTMARK_API_URL", default="")
+# Postmark message stream of campaign mail (empty: the server's default transactional stream).
+POSTMARK_MESSAGE_STREAM = env("POSTMARK_MESSAGE_STREAM", default="")
+DEFAULT_FROM_EMAIL = POSTMARK_FROM_EMAIL
+# Mail goes through Postmark (django-anymail) when a token is set; local.py and test.py pick their own.
+# (An empty EMAIL_BACKEND= line, as in .env.example, means "the default" too.)
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="") or (
+    "anymail.backends.postmark.EmailBackend" if POSTMARK_API_TOKEN else "django.core.mail.backends.console.EmailBackend"
+)
+ANYMAIL = {
+    "POSTMARK_SERVER_TOKEN": POSTMARK_API_TOKEN,
+    # "user:pass" of the tracking webhook's basic auth (https://user:pass@<BASE_DOMAIN>/anymail/postmark/tracking/);
+    # empty: the webhook refuses every call.
+    "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default=""),
+    # Seconds one call to the provider may take.
+    "REQUESTS_TIMEOUT": env.float("EMAIL_PROVIDER_TIMEOUT", default=15.0),
+}
+if POSTMARK_API_URL:
+    ANYMAIL["POSTMARK_API_URL"] = POSTMARK_API_URL
+if POSTMARK_MESSAGE_STREAM:
+    ANYMAIL["POSTMARK_MESSAGE_STREAM"] = POSTMARK_MESSAGE_STREAM
+# Seconds between periodic email runs (due sequence steps, stalled blasts) per organization.
+EMAIL_SEQUENCE_INTERVAL = env.int("EMAIL_SEQUENCE_INTERVAL", default=60)
+# Blasts go out in batches of EMAIL_BLAST_BATCH_SIZE, at most EMAIL_BLAST_RATE_PER_MINUTE mails a minute
+# per campaign.
+EMAIL_BLAST_BATCH_SIZE = env.int("EMAIL_BLAST_BATCH_SIZE", default=50)
+EMAIL_BLAST_RATE_PER_MINUTE = env.int("EMAIL_BLAST_RATE_PER_MINUTE", default=300)
 FACEBOOK_APP_ID = env("FACEBOOK_APP_ID", default="")
 FACEBOOK_APP_SECRET = env("FACEBOOK_APP_SECRET", default="")
 FACEBOOK_VERIFY_TOKEN = env("FACEBOOK_VERIFY_TOKEN", default="")

@@ -1,7 +1,6 @@
-"""Local development (`make run`): debug pages and console e-mail."""
+"""Local development (`make run`): debug pages; e-mail as base decides (console unless POSTMARK_API_TOKEN is set)."""
 
 from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -17,7 +17,7 @@ def test_a_member_reads_plan_status_entitlements_and_usage(org, client_for, memb
     assert set(body) == {"plan", "status", "current_period_end", "entitlements", "usage"}
     assert (body["plan"], body["status"], body["current_period_end"]) == ("starter", "trialing", None)
     assert body["entitlements"] == {
-        "listings": 250,
+        "listings": 300,
         "ai_replies_per_month": 1000,
         "channels": 1,
         "seats": 2,

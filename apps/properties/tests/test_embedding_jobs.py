@@ -51,16 +51,21 @@ def test_the_embed_actor_runs_after_commit_in_the_right_schema(committed_org, jo
 
 
 @pytest.mark.django_db
+def _jobs(callbacks) -> list:
+    """The callbacks that enqueue a job (others, like forgetting cached cities, are not embeddings)."""
+    return [callback for callback in callbacks if "enqueue_on_commit" in callback.__qualname__]
+
+
 def test_embed_job_is_queued_on_commit_only_when_text_changes(in_org, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as created:
         listing = property_create(**LISTING)
-    assert len(created) == 1
+    assert len(_jobs(created)) == 1
     with django_capture_on_commit_callbacks() as price_only:
         property_update(listing=listing, price=1, is_active=False)
-    assert price_only == []
+    assert _jobs(price_only) == []
     with django_capture_on_commit_callbacks() as retitled:
         property_update(listing=listing, description="Now with solar panels.")
-    assert len(retitled) == 1
+    assert len(_jobs(retitled)) == 1
 
 
 @pytest.mark.django_db

@@ -143,3 +143,17 @@ def test_search_api_applies_filters_and_validates(small_catalog, org, api_key, c
     assert client.get("/api/v1/properties/search/", {"q": "x", "limit": 500}).status_code == 400
     bad = client.get("/api/v1/properties/search/", {"q": "x", "property_type": "castle"})
     assert bad.status_code == 400 and bad.json()["errors"][0]["attr"] == "property_type"
+
+
+def test_a_new_city_is_understood_right_after_its_first_listing(org, django_capture_on_commit_callbacks):
+    """The parser's city list is cached; creating a listing in a new city forgets it after commit."""
+    from django_tenants.utils import tenant_context
+
+    from apps.properties.selectors import property_cities
+    from apps.properties.services import property_create
+
+    with tenant_context(org):
+        assert "Boise" not in property_cities()  # cached now
+        with django_capture_on_commit_callbacks(execute=True):
+            property_create(title="Ranch", property_type="house", listing_type="sale", price=300000, city="Boise")
+        assert "Boise" in property_cities()

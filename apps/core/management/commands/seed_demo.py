@@ -1,4 +1,4 @@
-"""Idempotent demo data: the `demo` organization with its brand, persona, owner and sample listings."""
+"""Idempotent demo data: the `demo` organization with brand, persona, owner, sample listings and welcome sequence."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from apps.tenants.selectors import organization_get
 from apps.tenants.services import organization_create, organization_update
 
 DEMO_SLUG = "demo"
-# The sample catalog (about 250 listings) does not fit the Starter plan's 250 with room to add
-# more, so a new demo runs on Pro.
+# The demo runs on Pro so that it shows what a paying agency gets (more listings, channels, seats).
 DEMO_PLAN = "pro"
 SAMPLE_CATALOG = Path(__file__).resolve().parents[3] / "properties" / "data" / "sample_catalog.json"
 DEMO_OWNER_EMAIL = "owner@demo.test"
@@ -58,6 +57,7 @@ class Command(BaseCommand):
             organization = organization_update(organization=organization, **DEMO_PROFILE)
             self.stdout.write(f"Organization {DEMO_SLUG} exists; brand and persona refreshed.")
         self._seed_listings(organization)
+        self._seed_welcome_sequence(organization)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready at http://{organization.host}:{settings.PORT}/api/docs/ (owner {DEMO_OWNER_EMAIL})"
@@ -81,3 +81,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Sample listings: {result.created} created, {result.updated} updated, {embedded} embedded.")
         for error in result.errors:
             self.stderr.write(f"  catalog row {error['row']}: {error['attr'] or ''} {error['detail']}")
+
+    def _seed_welcome_sequence(self, organization) -> None:
+        """The welcome sequence (days 0, 3, 7, 14), once: an edited or deleted one is left as the admin left it."""
+        from apps.campaigns.services import welcome_sequence_ensure
+
+        with tenant_context(organization):
+            created = welcome_sequence_ensure(organization=organization)
+        self.stdout.write("Welcome sequence: created." if created else "Welcome sequence: already set up.")
