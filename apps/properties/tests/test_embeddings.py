@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import subprocess
@@ -282,11 +281,9 @@ def test_openai_missing_sdk_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) ->
         embedder.embed(["x"])
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("sentence_transformers") is not None,
-    reason="sentence-transformers is installed",
-)
-def test_sentence_transformers_missing_is_a_clear_error() -> None:
+def test_sentence_transformers_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A None entry in sys.modules makes `import sentence_transformers` fail, installed or not.
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
     with pytest.raises(EmbeddingError, match="sentence-transformers"):
         SentenceTransformerEmbedder()
 
