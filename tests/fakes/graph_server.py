@@ -15,9 +15,11 @@ import itertools
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.local_server import LocalServer
 
 
 @dataclass
@@ -39,7 +41,7 @@ class Page:
     subscribed: bool = False
 
 
-class FakeGraph:
+class FakeGraph(LocalServer):
     def __init__(self, *, version: str = "v21.0", app_id: str = "app-1", app_secret: str = "app-secret"):  # noqa: S107  (a test double)
         self.version = version
         self.app_id = app_id
@@ -94,15 +96,13 @@ class FakeGraph:
             def do_DELETE(self):
                 self._handle("DELETE")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
+        self._serve(Handler)
 
     # --- set-up -----------------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/{self.version}"
+        return f"{self.origin}/{self.version}"
 
     def add_page(
         self,
@@ -284,13 +284,3 @@ class FakeGraph:
                 f"https://graph.facebook.com/{self.version}/{page.page_id}/conversations?after={start + size}"
             )
         return 200, answer
-
-    # --- lifecycle ----------------------------------------------------------------------------------------
-
-    def __enter__(self) -> FakeGraph:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()

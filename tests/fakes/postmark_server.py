@@ -14,8 +14,10 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.local_server import LocalServer
 
 
 @dataclass
@@ -35,7 +37,7 @@ class PostmarkRequest:
 
 
 @dataclass
-class FakePostmark:
+class FakePostmark(LocalServer):
     token: str = "fake-server-token"
     requests: list[PostmarkRequest] = field(default_factory=list)
 
@@ -68,21 +70,11 @@ class FakePostmark:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
+        self._serve(Handler)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/"
-
-    def start(self) -> FakePostmark:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return f"{self.origin}/"
 
     def fail_next(self, status: int = 422, error_code: int = 300, message: str = "Invalid email request") -> None:
         with self._lock:

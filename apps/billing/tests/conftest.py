@@ -7,12 +7,14 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import stripe
 from django.test import Client
+
+from tests.fakes.local_server import LocalServer
 
 WEBHOOK_SECRET = "whsec_test_billing_secret"
 PRICES = {"starter": "price_starter_test", "pro": "price_pro_test", "agency": "price_agency_test"}
@@ -26,7 +28,7 @@ class StripeRequest:
     form: dict[str, str]
 
 
-class FakeStripe:
+class FakeStripe(LocalServer):
     """A Stripe API stand-in: records every request and answers the few endpoints billing calls."""
 
     def __init__(self):
@@ -37,13 +39,11 @@ class FakeStripe:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"fake": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._serve(handler)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.origin
 
     def calls(self, method: str, path: str) -> list[StripeRequest]:
         return [r for r in self.requests if r.method == method and r.path == path]
@@ -151,11 +151,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def fake_stripe():
-    fake = FakeStripe()
-    fake.thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    with FakeStripe() as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -6,9 +6,11 @@ import collections
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+
+from tests.fakes.local_server import LocalServer
 
 
 @dataclass
@@ -19,7 +21,7 @@ class ReceivedRequest:
     at: float = field(default_factory=time.monotonic)
 
 
-class Receiver:
+class Receiver(LocalServer):
     """A webhook receiver: records every request and answers from a script (then `default`)."""
 
     def __init__(self):
@@ -31,13 +33,11 @@ class Receiver:
         self.release = threading.Event()  # ends the held requests (at teardown)
         self.received = threading.Condition()
         handler = type("Handler", (_Handler,), {"receiver": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
+        self._serve(handler)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.origin
 
     @property
     def url(self) -> str:
@@ -95,12 +95,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def receiver():
-    server = Receiver()
-    server.thread.start()
+    server = Receiver().start()
     yield server
-    server.release.set()
-    server.server.shutdown()
-    server.server.server_close()
+    server.release.set()  # ends held requests first, or shutdown would wait for them
+    server.stop()
 
 
 @pytest.fixture
