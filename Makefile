@@ -32,6 +32,9 @@ run: install ## Serve HTTP + websockets on http://localhost:$(PORT) (embedded DB
 	@echo
 	@echo "  Platform:         http://localhost:$(PORT)/"
 	@echo "  Demo API docs:    http://demo.localhost:$(PORT)/api/docs/"
+	@echo "  Demo dashboard:   http://demo.localhost:$(PORT)/dashboard/  (owner@demo.test / demo-owner-password)"
+	@echo "  Demo chat page:   http://localhost:$(PORT)/chat/demo"
+	@echo "  New agency:       http://localhost:$(PORT)/onboarding/"
 	@echo "  Admin:            http://localhost:$(PORT)/admin/  ($$DJANGO_SUPERUSER_EMAIL / $$DJANGO_SUPERUSER_PASSWORD)"
 	@echo "  Health:           http://localhost:$(PORT)/healthz"
 	@echo "  Demo API key:     $(PY) manage.py create_api_key demo --name local"
