@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.accounts.models import ROLE_RANK, Membership, OrganizationAPIKey, Role
@@ -44,3 +45,11 @@ def role_at_least(role: str | None, minimum: str) -> bool:
 
 def membership_count(*, organization: Organization) -> int:
     return Membership.objects.filter(organization=organization).count()
+
+
+def membership_list(*, organization: Organization) -> QuerySet[Membership]:
+    return Membership.objects.filter(organization=organization).select_related("user").order_by("created_at", "pk")
+
+
+def membership_get(*, organization: Organization, pk: int) -> Membership | None:
+    return membership_list(organization=organization).filter(pk=pk).first()

@@ -45,6 +45,50 @@ def membership_create(*, organization: Organization, user: User, role: str = Rol
 
 
 @transaction.atomic
+def membership_invite(*, organization: Organization, email: str, role: str = Role.MEMBER) -> Membership:
+    """Add a person by email, creating the user (without a password: a reset sets it) if new.
+
+    One transaction: a refused membership (already a member, no seat left) leaves no new user behind.
+    """
+    _role_validate(role)
+    user, _ = user_get_or_create(email=email)
+    return membership_create(organization=organization, user=user, role=role)
+
+
+def _role_validate(role: str) -> None:
+    if role not in Role.values:
+        raise ApplicationError(ErrorCode.INVALID, f"'{role}' is not a role.", attr="role")
+
+
+def _owners_remaining_check(membership: Membership) -> None:
+    # Locks the owners' rows: two owners demoting each other at once cannot both succeed.
+    owners = list(
+        Membership.objects.select_for_update()
+        .filter(organization_id=membership.organization_id, role=Role.OWNER)
+        .values_list("pk", flat=True)
+    )
+    if owners == [membership.pk]:
+        raise ApplicationError(ErrorCode.CONFLICT, "An organization keeps at least one owner.", attr="role")
+
+
+@transaction.atomic
+def membership_role_change(*, membership: Membership, role: str) -> Membership:
+    _role_validate(role)
+    if membership.role == Role.OWNER and role != Role.OWNER:
+        _owners_remaining_check(membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_delete(*, membership: Membership) -> None:
+    if membership.role == Role.OWNER:
+        _owners_remaining_check(membership)
+    membership.delete()
+
+
+@transaction.atomic
 def api_key_create(
     *, organization: Organization, name: str, created_by: User | None = None
 ) -> tuple[OrganizationAPIKey, str]:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 
-from apps.leads.models import LeadStatus
+from apps.accounts.models import Role
+from apps.campaigns.models import CampaignKind
+from apps.events.models import EventType
+from apps.leads.models import LeadSource, LeadStatus
 from apps.tenants.models import Organization
 
 
@@ -50,3 +54,55 @@ class ApiKeyForm(forms.Form):
 
 class CheckoutForm(forms.Form):
     plan = forms.SlugField(max_length=20)
+
+
+class ListingImportForm(forms.Form):
+    file = forms.FileField(help_text="CSV with a header row, or a JSON array of listings; upserted by external_id.")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.PROPERTY_IMPORT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(f"The file has {upload.size} bytes; the limit is {limit}.")
+        return upload
+
+
+class WebhookEndpointForm(forms.Form):
+    url = forms.CharField(max_length=2000, widget=forms.URLInput(attrs={"placeholder": "https://example.com/hooks"}))
+    description = forms.CharField(max_length=300, required=False)
+    event_types = forms.MultipleChoiceField(
+        choices=[("*", "All events"), *EventType.choices],
+        widget=forms.CheckboxSelectMultiple,
+        initial=["*"],
+    )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(max_length=254)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=CampaignKind.choices, initial=CampaignKind.BLAST)
+
+
+class StepForm(forms.Form):
+    subject = forms.CharField(max_length=300)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
+    delay_days = forms.IntegerField(min_value=0, max_value=3650, initial=0, label="Day of the sequence")
+
+
+class SendForm(forms.Form):
+    """Which leads get the campaign: the leads page's filters."""
+
+    status = forms.ChoiceField(choices=[("", "Any status"), *LeadStatus.choices], required=False)
+    source = forms.ChoiceField(choices=[("", "Any source"), *LeadSource.choices], required=False)
+    q = forms.CharField(max_length=200, required=False, label="Search")
+
+    def lead_filters(self) -> dict[str, str]:
+        return {name: value for name, value in self.cleaned_data.items() if value}

@@ -4,23 +4,38 @@ from __future__ import annotations
 
 import csv
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from apps.accounts.decorators import org_admin_required, org_member_required, org_owner_required, public_route
 from apps.accounts.models import OrganizationAPIKey, Role
-from apps.accounts.selectors import request_role, role_at_least
-from apps.accounts.services import api_key_create, api_key_revoke
+from apps.accounts.selectors import membership_get, membership_list, request_role, role_at_least
+from apps.accounts.services import (
+    api_key_create,
+    api_key_revoke,
+    membership_delete,
+    membership_invite,
+    membership_role_change,
+)
 from apps.analytics.selectors import analytics_days_validate, analytics_summary
 from apps.billing.models import Plan
 from apps.billing.selectors import billing_banner, subscription_data, subscription_get
 from apps.billing.services import billing_checkout_start, billing_portal_start
+from apps.campaigns.selectors import campaign_list, campaign_progress, campaign_step_list
+from apps.campaigns.services import (
+    campaign_create,
+    campaign_send,
+    campaign_step_create,
+    campaign_step_update,
+    welcome_sequence_ensure,
+)
 from apps.chat.models import ConversationStatus
 from apps.chat.selectors import conversation_get, conversation_list
 from apps.chat.services import conversation_agent_reply, conversation_hand_over, conversation_release
@@ -28,23 +43,56 @@ from apps.core.errors import ApplicationError
 from apps.dashboard.forms import (
     ApiKeyForm,
     BrandForm,
+    CampaignForm,
     CheckoutForm,
+    InviteForm,
     LeadStatusForm,
+    ListingImportForm,
     OriginsForm,
     PersonaForm,
     ReplyForm,
+    RoleForm,
+    SendForm,
+    StepForm,
+    WebhookEndpointForm,
 )
 from apps.leads.models import LeadSource, LeadStatus
 from apps.leads.selectors import lead_get, lead_list
 from apps.leads.services import lead_status_change
 from apps.onboarding.auth import LoginForm
 from apps.onboarding.services import dashboard_login_redeem
+from apps.onboarding.views import public_base_url
+from apps.properties.models import ListingType, PropertyType
+from apps.properties.selectors import property_list
+from apps.properties.services import property_embeddings_sync, property_import, property_rows_parse
 from apps.tenants.services import organization_update
+from apps.webhooks.models import DeliveryStatus
+from apps.webhooks.selectors import (
+    webhook_delivery_get,
+    webhook_delivery_list,
+    webhook_endpoint_get,
+    webhook_endpoint_list,
+)
+from apps.webhooks.services import (
+    webhook_delivery_replay,
+    webhook_endpoint_create,
+    webhook_endpoint_secret_rotate,
+    webhook_endpoint_update,
+)
 
 RANGES = (7, 30, 90, 365)
 LEADS_PER_PAGE = 50
+LISTINGS_PER_PAGE = 50
+DELIVERIES_SHOWN = 50
+LISTING_FILTERS = ("q", "city", "property_type", "listing_type", "min_price", "max_price", "is_active")
 CONVERSATIONS_SHOWN = 50
 EXPORT_FIELDS = ("id", "name", "email", "phone", "status", "source", "score", "conversation_id", "created_at")
+
+
+def _password_reset_url(request: HttpRequest) -> str:
+    # Accounts are platform-wide: their password is reset on the public host, whichever host asks.
+    path = reverse("onboarding:password-reset", urlconf=settings.PUBLIC_SCHEMA_URLCONF)
+    return public_base_url(request) + path
 
 
 def _context(request: HttpRequest, section: str, **extra) -> dict:
@@ -75,9 +123,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
         login(request, form.user)
         return redirect(next_url)
     status = 429 if form.has_error("__all__", "rate_limited") else 200
-    return render(
-        request, "dashboard/login.html", {"form": form, "next": next_url, "organization": request.tenant}, status=status
-    )
+    context = {
+        "form": form,
+        "next": next_url,
+        "organization": request.tenant,
+        "password_reset_url": _password_reset_url(request),
+    }
+    return render(request, "dashboard/login.html", context, status=status)
 
 
 @public_route
@@ -279,6 +331,339 @@ def leads_export(request: HttpRequest) -> HttpResponse:
     response = StreamingHttpResponse(rows(), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="leads-{request.tenant.slug}.csv"'
     return response
+
+
+# --- listings ---------------------------------------------------------------------------------------
+
+
+def _listings_context(request: HttpRequest, **extra) -> dict:
+    filters = {name: request.GET[name].strip() for name in LISTING_FILTERS if request.GET.get(name, "").strip()}
+    error = None
+    try:
+        queryset = property_list(filters=filters)
+    except ApplicationError as exc:
+        error, queryset = f"{exc.attr}: {exc.detail}", property_list(filters={})
+    page = Paginator(queryset.order_by("-created_at", "-id"), LISTINGS_PER_PAGE).get_page(request.GET.get("page"))
+    return _context(
+        request,
+        "listings",
+        page=page,
+        filters=filters,
+        filter_error=error,
+        query=urlencode(filters),
+        property_types=PropertyType.choices,
+        listing_types=ListingType.choices,
+        **{"import_form": ListingImportForm(), **extra},
+    )
+
+
+@org_member_required
+def listings(request: HttpRequest) -> HttpResponse:
+    context = _listings_context(request)
+    template = "dashboard/_listing_rows.html" if request.htmx else "dashboard/listings.html"
+    return render(request, template, context)
+
+
+@org_admin_required
+@require_POST
+def listings_import(request: HttpRequest) -> HttpResponse:
+    """Upsert listings from a file; the page shows what each row did (rows are reported, not all-or-nothing)."""
+    form = ListingImportForm(request.POST, request.FILES)
+    result = None
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rows = property_rows_parse(content=upload.read(), filename=upload.name or "")
+        except ApplicationError as exc:
+            form.add_error("file", exc.detail)
+        else:
+            result = property_import(rows=rows)
+    context = _listings_context(request, import_form=form, import_result=result)
+    return render(request, "dashboard/listings.html", context, status=200 if result else 400)
+
+
+@org_admin_required
+@require_POST
+def listings_reindex(request: HttpRequest) -> HttpResponse:
+    """Embed every listing again, even unchanged ones (after a model change, or to repair the search)."""
+    ids = list(property_list(filters={}).values_list("pk", flat=True))
+    count = property_embeddings_sync(property_ids=ids, force=True)
+    messages.success(request, f"Reindexed {count} listings.")
+    return redirect("dashboard:listings")
+
+
+# --- webhooks ---------------------------------------------------------------------------------------
+
+
+def _webhooks_page(request: HttpRequest, form: WebhookEndpointForm | None = None, status: int = 200) -> HttpResponse:
+    delivery_status = request.GET.get("status", "")
+    if delivery_status not in DeliveryStatus.values:
+        delivery_status = ""
+    deliveries = webhook_delivery_list(filters={"status": delivery_status}).select_related("endpoint")
+    context = _context(
+        request,
+        "webhooks",
+        endpoints=webhook_endpoint_list(),
+        deliveries=deliveries[:DELIVERIES_SHOWN],
+        status=delivery_status,
+        statuses=DeliveryStatus.choices,
+        form=form or WebhookEndpointForm(),
+    )
+    return render(request, "dashboard/webhooks.html", context, status=status)
+
+
+@org_member_required
+def webhooks(request: HttpRequest) -> HttpResponse:
+    return _webhooks_page(request)
+
+
+def _endpoint_or_404(pk: int):
+    endpoint = webhook_endpoint_get(endpoint_id=pk)
+    if endpoint is None:
+        raise Http404("No such endpoint.")
+    return endpoint
+
+
+@org_admin_required
+@require_POST
+def webhook_create(request: HttpRequest) -> HttpResponse:
+    form = WebhookEndpointForm(request.POST)
+    if form.is_valid():
+        try:
+            endpoint, secret = webhook_endpoint_create(organization=request.tenant, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(exc.attr if exc.attr in form.fields else None, exc.detail)
+        else:
+            # Shown once, on the next page only, as the API does: receivers need it to check signatures.
+            messages.success(
+                request, f"Signing secret of {endpoint.url} (copy it now, it is not shown again): {secret}", "secret"
+            )
+            return redirect("dashboard:webhooks")
+    return _webhooks_page(request, form=form, status=400)
+
+
+@org_admin_required
+@require_POST
+def webhook_rotate(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint, secret = webhook_endpoint_secret_rotate(endpoint=_endpoint_or_404(pk))
+    messages.success(
+        request,
+        f"New signing secret of {endpoint.url} (copy it now; the previous one signs for 24 more hours): {secret}",
+        "secret",
+    )
+    return redirect("dashboard:webhooks")
+
+
+@org_admin_required
+@require_POST
+def webhook_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = webhook_endpoint_update(endpoint=_endpoint_or_404(pk), is_active=False)
+    messages.success(request, f"{endpoint.url} no longer receives events.")
+    return redirect("dashboard:webhooks")
+
+
+@org_admin_required
+@require_POST
+def webhook_replay(request: HttpRequest, pk: int) -> HttpResponse:
+    delivery = webhook_delivery_get(delivery_id=pk)
+    if delivery is None:
+        raise Http404("No such delivery.")
+    try:
+        webhook_delivery_replay(delivery=delivery)
+    except ApplicationError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, f"Delivery {delivery.webhook_id} queued again.")
+    return redirect("dashboard:webhooks")
+
+
+# --- team -------------------------------------------------------------------------------------------
+
+
+def _team_page(request: HttpRequest, form: InviteForm | None = None, status: int = 200) -> HttpResponse:
+    context = _context(
+        request,
+        "team",
+        memberships=membership_list(organization=request.tenant),
+        roles=Role.choices,
+        form=form or InviteForm(),
+        password_reset_url=_password_reset_url(request),
+    )
+    return render(request, "dashboard/team.html", context, status=status)
+
+
+@org_member_required
+def team(request: HttpRequest) -> HttpResponse:
+    return _team_page(request)
+
+
+@org_admin_required
+@require_POST
+def team_invite(request: HttpRequest) -> HttpResponse:
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        if form.cleaned_data["role"] == Role.OWNER and not role_at_least(request_role(request), Role.OWNER):
+            form.add_error("role", "Only an owner can add another owner.")
+        else:
+            try:
+                membership = membership_invite(organization=request.tenant, **form.cleaned_data)
+            except ApplicationError as exc:
+                # The plan's seats limit lands here too, as an error of the whole form.
+                form.add_error(exc.attr if exc.attr in form.fields else None, exc.detail)
+            else:
+                messages.success(request, f"{membership.user.email} joined as {membership.get_role_display()}.")
+                return redirect("dashboard:team")
+    return _team_page(request, form=form, status=400)
+
+
+def _membership_or_404(request: HttpRequest, pk: int):
+    membership = membership_get(organization=request.tenant, pk=pk)
+    if membership is None:
+        raise Http404("No such member.")
+    return membership
+
+
+@org_owner_required
+@require_POST
+def team_role(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = _membership_or_404(request, pk)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a valid role.")
+        return redirect("dashboard:team")
+    try:
+        membership_role_change(membership=membership, role=form.cleaned_data["role"])
+    except ApplicationError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+    return redirect("dashboard:team")
+
+
+@org_owner_required
+@require_POST
+def team_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = _membership_or_404(request, pk)
+    try:
+        membership_delete(membership=membership)
+    except ApplicationError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, f"{membership.user.email} was removed.")
+    return redirect("dashboard:team")
+
+
+# --- campaigns --------------------------------------------------------------------------------------
+
+
+def _form_error(form, exc: ApplicationError) -> None:
+    form.add_error(exc.attr if exc.attr in form.fields else None, exc.detail)
+
+
+def _campaigns_page(request: HttpRequest, form: CampaignForm | None = None, status: int = 200) -> HttpResponse:
+    # As the API does: every organization sees its welcome sequence from its first look on.
+    welcome_sequence_ensure(organization=request.tenant)
+    context = _context(request, "campaigns", campaigns=campaign_list(), form=form or CampaignForm())
+    return render(request, "dashboard/campaigns.html", context, status=status)
+
+
+@org_member_required
+def campaigns(request: HttpRequest) -> HttpResponse:
+    return _campaigns_page(request)
+
+
+@org_admin_required
+@require_POST
+def campaign_create_view(request: HttpRequest) -> HttpResponse:
+    form = CampaignForm(request.POST)
+    if form.is_valid():
+        try:
+            campaign = campaign_create(organization=request.tenant, **form.cleaned_data)
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"Campaign “{campaign.name}” created; add its steps.")
+            return redirect("dashboard:campaign", pk=campaign.pk)
+    return _campaigns_page(request, form=form, status=400)
+
+
+def _campaign_or_404(pk: int):
+    campaign = campaign_list().filter(pk=pk).first()
+    if campaign is None:
+        raise Http404("No such campaign.")
+    return campaign
+
+
+def _campaign_page(
+    request: HttpRequest, campaign, *, step_forms: dict | None = None, send_form=None, status: int = 200
+) -> HttpResponse:
+    steps = list(campaign_step_list(campaign=campaign))
+    bound = step_forms or {}
+    rows = [
+        (step, bound.get(step.pk) or StepForm(prefix=f"step-{step.pk}", initial=_step_initial(step))) for step in steps
+    ]
+    context = _context(
+        request,
+        "campaigns",
+        campaign=campaign,
+        steps=rows,
+        new_step_form=bound.get("new") or StepForm(prefix="new"),
+        send_form=send_form or SendForm(),
+        progress=campaign_progress(campaign=campaign),
+    )
+    return render(request, "dashboard/campaign.html", context, status=status)
+
+
+def _step_initial(step) -> dict:
+    return {"subject": step.subject, "body": step.body, "delay_days": step.delay_days}
+
+
+@org_member_required
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _campaign_page(request, _campaign_or_404(pk))
+
+
+@org_admin_required
+@require_POST
+def campaign_step_save(request: HttpRequest, pk: int, step_pk: int | None = None) -> HttpResponse:
+    """Edit one step (subject, body, day), or add one at the end when there is no step_pk."""
+    campaign = _campaign_or_404(pk)
+    step = None
+    if step_pk is not None:
+        step = campaign_step_list(campaign=campaign).filter(pk=step_pk).first()
+        if step is None:
+            raise Http404("No such step.")
+    key = "new" if step is None else step.pk
+    form = StepForm(request.POST, prefix="new" if step is None else f"step-{step.pk}")
+    if form.is_valid():
+        try:
+            if step is None:
+                campaign_step_create(campaign=campaign, **form.cleaned_data)
+            else:
+                campaign_step_update(step=step, **form.cleaned_data)
+        except ApplicationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "Step saved.")
+            return redirect("dashboard:campaign", pk=campaign.pk)
+    return _campaign_page(request, campaign, step_forms={key: form}, status=400)
+
+
+@org_admin_required
+@require_POST
+def campaign_send_view(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _campaign_or_404(pk)
+    form = SendForm(request.POST)
+    if form.is_valid():
+        try:
+            queued = campaign_send(campaign=campaign, filters=form.lead_filters())
+        except ApplicationError as exc:
+            # Its errors are about the campaign (paused, no steps), not the lead filter of the same names.
+            form.add_error(None, exc.detail)
+        else:
+            messages.success(request, f"Sending to {queued} leads (leads without an email or already sent to skip).")
+            return redirect("dashboard:campaign", pk=campaign.pk)
+    return _campaign_page(request, campaign, send_form=form, status=400)
 
 
 # --- settings ---------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import hashlib
 from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.forms import PasswordResetForm
 from django.core.cache import cache
 from django.http import HttpRequest
 
@@ -68,3 +69,10 @@ class LoginForm(forms.Form):
         login_failures_clear(self.request, email)
         self.user = user
         return cleaned
+
+
+class ResetForm(PasswordResetForm):
+    """Django's reset form, also for people invited to a team: they have no password until they set one here."""
+
+    def get_users(self, email: str):
+        return User.objects.filter(email__iexact=email.strip(), is_active=True)

@@ -8,9 +8,10 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -19,7 +20,7 @@ from apps.billing.models import Plan
 from apps.billing.services import billing_checkout_start
 from apps.core.errors import ApplicationError
 from apps.onboarding import services
-from apps.onboarding.auth import LoginForm
+from apps.onboarding.auth import LoginForm, ResetForm
 from apps.onboarding.forms import BrandForm, ChannelsForm, ImportForm, PersonaForm, SignupForm
 from apps.onboarding.models import OnboardingState
 from apps.tenants.models import Organization
@@ -110,6 +111,43 @@ def login_view(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     return redirect("onboarding:login")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Mails a one-time link to the public host; an unknown address gets the same answer and no mail."""
+
+    form_class = ResetForm
+    template_name = "onboarding/password_reset_form.html"
+    email_template_name = "onboarding/password_reset_email.txt"
+    subject_template_name = "onboarding/password_reset_subject.txt"
+    success_url = reverse_lazy("onboarding:password-reset-done")
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        _public_only(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        self.extra_email_context = {"public_base_url": public_base_url(self.request)}
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "onboarding/password_reset_confirm.html"
+    success_url = reverse_lazy("onboarding:password-reset-complete")
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        _public_only(request)
+        return super().dispatch(request, *args, **kwargs)
+
+
+password_reset = public_route(PasswordResetView.as_view())
+password_reset_done = public_route(
+    auth_views.PasswordResetDoneView.as_view(template_name="onboarding/password_reset_done.html")
+)
+password_reset_confirm = public_route(PasswordResetConfirmView.as_view())
+password_reset_complete = public_route(
+    auth_views.PasswordResetCompleteView.as_view(template_name="onboarding/password_reset_complete.html")
+)
 
 
 # --- the wizard -------------------------------------------------------------------------------------

@@ -89,6 +89,7 @@ def test_login_logs_in_on_this_host_and_throttles_failures(org, people, settings
     client = browser(org)
     page = client.get("/dashboard/login/?next=/dashboard/leads/")
     assert page.status_code == 200 and b'name="password"' in page.content
+    assert b'href="http://localhost/password-reset/"' in page.content
     wrong = client.post("/dashboard/login/", {"email": "admin@acme.test", "password": "nope"})
     assert wrong.status_code == 200 and b"Wrong email or password" in wrong.content
     ok = client.post(
