@@ -19,6 +19,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
     # so the schema disappears with the rollback.
     with django_db_blocker.unblock():
         call_command("init_platform", verbosity=0)
+    yield
+    # Worker and websocket threads may still hold a session on the test database; end them so that
+    # pytest-django can drop it (it runs right after this teardown).
+    with django_db_blocker.unblock():
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
 
 @pytest.fixture(autouse=True)

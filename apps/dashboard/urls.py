@@ -23,6 +23,7 @@ urlpatterns = [
     path("listings/", views.listings, name="listings"),
     path("listings/import/", views.listings_import, name="listings-import"),
     path("listings/reindex/", views.listings_reindex, name="listings-reindex"),
+    path("listings/progress/<str:job_id>/", views.listings_progress, name="listings-progress"),
     path("webhooks/", views.webhooks, name="webhooks"),
     path("webhooks/endpoints/", views.webhook_create, name="webhook-create"),
     path("webhooks/endpoints/<int:pk>/rotate/", views.webhook_rotate, name="webhook-rotate"),

@@ -40,6 +40,8 @@ from apps.chat.models import ConversationStatus
 from apps.chat.selectors import conversation_get, conversation_list
 from apps.chat.services import conversation_agent_reply, conversation_hand_over, conversation_release
 from apps.core.errors import ApplicationError
+from apps.core.jobs import enqueue_on_commit
+from apps.core.progress import progress_get, progress_start
 from apps.dashboard.forms import (
     ApiKeyForm,
     BrandForm,
@@ -62,9 +64,16 @@ from apps.leads.services import lead_status_change
 from apps.onboarding.auth import LoginForm
 from apps.onboarding.services import dashboard_login_redeem
 from apps.onboarding.views import public_base_url
+from apps.properties.actors import (
+    KIND_IMPORT,
+    KIND_REINDEX,
+    import_rows_jsonable,
+    property_import_run,
+    property_reindex_run,
+)
 from apps.properties.models import ListingType, PropertyType
 from apps.properties.selectors import property_list
-from apps.properties.services import property_embeddings_sync, property_import, property_rows_parse
+from apps.properties.services import property_rows_parse
 from apps.tenants.services import organization_update
 from apps.webhooks.models import DeliveryStatus
 from apps.webhooks.selectors import (
@@ -367,9 +376,12 @@ def listings(request: HttpRequest) -> HttpResponse:
 @org_admin_required
 @require_POST
 def listings_import(request: HttpRequest) -> HttpResponse:
-    """Upsert listings from a file; the page shows what each row did (rows are reported, not all-or-nothing)."""
+    """Start importing a file in the background; the page polls its progress, then shows what each row did.
+
+    The file is parsed here, so a file that is not CSV/JSON is refused at once; the rows go to the job.
+    """
     form = ListingImportForm(request.POST, request.FILES)
-    result = None
+    job_id = None
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -377,19 +389,39 @@ def listings_import(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             form.add_error("file", exc.detail)
         else:
-            result = property_import(rows=rows)
-    context = _listings_context(request, import_form=form, import_result=result)
-    return render(request, "dashboard/listings.html", context, status=200 if result else 400)
+            job_id = progress_start(kind=KIND_IMPORT, total=len(rows))
+            enqueue_on_commit(property_import_run, job_id, import_rows_jsonable(rows))
+    if job_id is None:
+        context = _listings_context(request, import_form=form)
+        return render(request, "dashboard/listings.html", context, status=400)
+    return _job_response(request, job_id)
 
 
 @org_admin_required
 @require_POST
 def listings_reindex(request: HttpRequest) -> HttpResponse:
-    """Embed every listing again, even unchanged ones (after a model change, or to repair the search)."""
-    ids = list(property_list(filters={}).values_list("pk", flat=True))
-    count = property_embeddings_sync(property_ids=ids, force=True)
-    messages.success(request, f"Reindexed {count} listings.")
-    return redirect("dashboard:listings")
+    """Embed every listing again in the background, even unchanged ones (after a model change, or to repair search)."""
+    total = property_list(filters={}).count()
+    job_id = progress_start(kind=KIND_REINDEX, total=total)
+    enqueue_on_commit(property_reindex_run, job_id, True)
+    return _job_response(request, job_id)
+
+
+def _job_response(request: HttpRequest, job_id: str) -> HttpResponse:
+    # htmx swaps the polling fragment in; without JavaScript the whole page carries it.
+    context = {"job": progress_get(job_id), "job_id": job_id}
+    if request.htmx:
+        return render(request, "dashboard/_listings_job.html", context)
+    return render(request, "dashboard/listings.html", _listings_context(request, **context))
+
+
+@org_admin_required
+def listings_progress(request: HttpRequest, job_id: str) -> HttpResponse:
+    """htmx: the import's or reindex's progress ("N of M"), then its result; polled every second until done."""
+    job = progress_get(job_id)
+    if job is None:
+        raise Http404("No such job (it expired, or belongs to another organization).")
+    return render(request, "dashboard/_listings_job.html", {"job": job, "job_id": job_id})
 
 
 # --- webhooks ---------------------------------------------------------------------------------------

@@ -99,24 +99,35 @@ def onboarding_plan_save(*, state: OnboardingState, plan: str) -> OnboardingStat
     return _advance(state, 4, plan=plan)
 
 
-def onboarding_import(*, state: OnboardingState, content: bytes | str | None, filename: str = "") -> dict[str, Any]:
-    """Step 5: import the uploaded file, or the sample catalog when none is given, in the organization's schema."""
-    from apps.properties.services import property_import, property_rows_parse
+def onboarding_import_start(*, state: OnboardingState, content: bytes | str | None, filename: str = "") -> str:
+    """Step 5: parse the uploaded file (or the sample catalog) now, import it in the background; the job's id.
+
+    A file that does not parse fails here, at once; the job runs in the organization's schema.
+    """
+    from apps.core.jobs import enqueue_on_commit
+    from apps.core.progress import progress_start
+    from apps.properties.actors import KIND_IMPORT, import_rows_jsonable, property_import_run
+    from apps.properties.services import property_rows_parse
 
     if content is None:
         content, filename = SAMPLE_CATALOG.read_bytes(), SAMPLE_CATALOG.name
     rows = property_rows_parse(content=content, filename=filename)
-    done = 0
+    with tenant_context(state.organization):
+        job_id = progress_start(kind=KIND_IMPORT, total=len(rows))
+        enqueue_on_commit(property_import_run, job_id, import_rows_jsonable(rows))
+    return job_id
 
-    def progress(step: int) -> None:
-        nonlocal done
-        done += step
+
+def onboarding_import_progress(*, state: OnboardingState, job_id: str) -> dict[str, Any] | None:
+    """The organization's import job (None if unknown there); once it has finished, step 5 is done with its summary."""
+    from apps.core.progress import progress_get
 
     with tenant_context(state.organization):
-        result = property_import(rows=rows, progress=progress)
-    summary = {**result.as_dict(), "rows": len(rows), "processed": done}
-    _advance(state, 5, imported=summary)
-    return summary
+        job = progress_get(job_id)
+    finished = job is not None and job["finished"] and "error" not in job["result"]
+    if finished and (state.completed_step < 5 or state.data.get("imported") != job["result"]):
+        _advance(state, 5, imported=job["result"])
+    return job
 
 
 def onboarding_skip_import(*, state: OnboardingState) -> OnboardingState:

@@ -22,6 +22,7 @@ urlpatterns = [
     path("onboarding/step3/", views.step3, name="step3"),
     path("onboarding/step4/", views.step4, name="step4"),
     path("onboarding/step5/", views.step5, name="step5"),
+    path("onboarding/step5/progress/<str:job_id>/", views.step5_progress, name="step5-progress"),
     path("onboarding/done/", views.done, name="done"),
     path("onboarding/dashboard/", views.dashboard_link, name="dashboard-link"),
 ]

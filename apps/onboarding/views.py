@@ -308,7 +308,7 @@ def step5(request: HttpRequest) -> HttpResponse:
     if gate:
         return gate
     form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
+    job_id = None
     if request.method == "POST" and form.is_valid():
         action = request.POST.get("action")
         upload = form.cleaned_data.get("file")
@@ -317,19 +317,34 @@ def step5(request: HttpRequest) -> HttpResponse:
                 services.onboarding_skip_import(state=state)
                 return redirect("onboarding:done")
             if action == "sample":
-                result = services.onboarding_import(state=state, content=None)
+                job_id = services.onboarding_import_start(state=state, content=None)
             elif upload is None:
                 form.add_error("file", "Choose a CSV or JSON file, or load the sample listings.")
             elif upload.size > settings.PROPERTY_IMPORT_MAX_BYTES:
                 form.add_error("file", "The file is too large.")
             else:
-                result = services.onboarding_import(state=state, content=upload.read(), filename=upload.name)
+                job_id = services.onboarding_import_start(state=state, content=upload.read(), filename=upload.name)
         except ApplicationError as exc:
             _field_error(form, exc)
     template_status = 400 if form.errors else 200
-    if request.htmx and result is not None:
-        return render(request, "onboarding/_import_result.html", {"result": result})
-    return _wizard(request, state, 5, form, status=template_status, result=result)
+    if job_id is None:
+        return _wizard(request, state, 5, form, status=template_status)
+    job = services.onboarding_import_progress(state=state, job_id=job_id)
+    if request.htmx:
+        return render(request, "onboarding/_import_job.html", {"job": job, "job_id": job_id})
+    return _wizard(request, state, 5, form, job=job, job_id=job_id)
+
+
+@signed_in
+def step5_progress(request: HttpRequest, job_id: str) -> HttpResponse:
+    """htmx: the import's progress ("N of M rows"), then its result; polled every second until done."""
+    state, gate = _gate(request, 5)
+    if gate:
+        return gate
+    job = services.onboarding_import_progress(state=state, job_id=job_id)
+    if job is None:
+        raise Http404("No such import (it expired, or belongs to another organization).")
+    return render(request, "onboarding/_import_job.html", {"job": job, "job_id": job_id})
 
 
 @signed_in

@@ -80,10 +80,12 @@ def test_a_new_agency_goes_live_and_takes_over_its_first_conversation(browser, p
         shot(page, "4-plan")
         page.get_by_role("button", name="Continue on the free trial").click()
 
-        # Step 5: the sample catalog, with its result.
+        # Step 5: the sample catalog imports in the background; the page polls its progress, then shows the result.
         expect(page).to_have_url(re.compile(r"/onboarding/step5/$"))
         page.get_by_role("button", name="Load sample listings").click()
+        expect(page.locator("#import-result [data-job]")).to_be_attached()
         expect(page.locator("#import-done")).to_contain_text("listings added", timeout=60000)
+        expect(page.locator("#import-done")).to_contain_text("252 of 252 rows processed")
         shot(page, "5-import")
         page.locator("#finish").click()
 

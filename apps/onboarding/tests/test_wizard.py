@@ -165,9 +165,23 @@ def _through_step4(client):
     client.post("/onboarding/step4/", {"plan": "trial"})
 
 
-def test_import_a_file_reports_bad_rows_by_number(newcomer):
+@pytest.fixture
+def committed_newcomer(jobs_worker, newcomer):
+    """The newcomer with committed rows, next to a real worker; the organization's schema is dropped after."""
+    yield newcomer
+    for organization in Organization.objects.filter(slug="sunrise"):
+        organization.delete(force_drop=True)
+
+
+def job_id_in(body: str) -> str:
+    return re.search(r'data-job="(\w+)"', body).group(1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_a_file_in_the_background_reports_bad_rows_by_number(committed_newcomer, jobs_worker):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    newcomer = committed_newcomer
     _through_step4(newcomer)
     nothing = newcomer.post("/onboarding/step5/", {"action": "upload"})
     assert nothing.status_code == 400 and 'id="file-error"' in nothing.content.decode()
@@ -178,28 +192,65 @@ def test_import_a_file_reports_bad_rows_by_number(newcomer):
         {"title": "No price", "property_type": "house", "listing_type": "sale", "city": "Austin"},
     ]
     upload = SimpleUploadedFile("listings.json", json.dumps(rows).encode(), content_type="application/json")
-    result = newcomer.post("/onboarding/step5/", {"action": "upload", "file": upload}, HTTP_HX_REQUEST="true")
+    started = newcomer.post("/onboarding/step5/", {"action": "upload", "file": upload}, HTTP_HX_REQUEST="true")
+    assert started.status_code == 200 and "<html" not in started.content.decode()
+    job_id = job_id_in(started.content.decode())
+    jobs_worker.drain()
+    result = newcomer.get(f"/onboarding/step5/progress/{job_id}/")
     body = result.content.decode()
     assert result.status_code == 200 and "<b>1</b> listings added" in body and "Row 2 · price" in body
-    assert "2 of 2 rows processed" in body
+    assert "2 of 2 rows processed" in body and "hx-trigger" not in body
     with tenant_context(state_of().organization):
         from apps.properties.models import Property
 
         assert list(Property.objects.values_list("title", flat=True)) == ["Loft"]
-    assert state_of().completed_step == 5
+    assert state_of().completed_step == 5 and state_of().data["imported"]["created"] == 1
 
 
-def test_sample_catalog_within_the_plan_then_the_end_page(newcomer):
+@pytest.mark.django_db(transaction=True)
+def test_sample_catalog_loads_through_the_job_within_the_plan_then_the_end_page(committed_newcomer, jobs_worker):
+    newcomer = committed_newcomer
     _through_step4(newcomer)
-    result = newcomer.post("/onboarding/step5/", {"action": "sample"}).content.decode()
+    page = newcomer.post("/onboarding/step5/", {"action": "sample"}).content.decode()
+    job_id = job_id_in(page)
+    assert "<html" in page and 'id="import-result"' in page
+    jobs_worker.drain()
+    result = newcomer.get(f"/onboarding/step5/progress/{job_id}/").content.decode()
     # The whole sample catalog fits the starter trial: a new agency sees every listing it loaded.
     assert "<b>252</b> listings added" in result and "rows not imported" not in result
-    done = newcomer.get("/onboarding/").content.decode()
+    assert "252 of 252 rows processed" in result
     assert newcomer.get("/onboarding/")["Location"] == "/onboarding/done/"
     done = newcomer.get("/onboarding/done/").content.decode()
     assert "&lt;script src=&quot;http://localhost/embed/sunrise.js&quot; async&gt;&lt;/script&gt;" in done
     assert '<script src="/embed/sunrise.js" async></script>' in done
     assert "http://sunrise.localhost/dashboard/" in done
+
+
+def test_step5_shows_progress_first_and_only_its_owner_reads_it(newcomer, org):
+    _through_step4(newcomer)
+    # Nothing commits here, so no job runs: the page shows the bar polling at the start.
+    fragment = newcomer.post("/onboarding/step5/", {"action": "sample"}, HTTP_HX_REQUEST="true").content.decode()
+    job_id = job_id_in(fragment)
+    url = f"/onboarding/step5/progress/{job_id}/"
+    assert f'hx-get="{url}"' in fragment and 'hx-trigger="every 1s"' in fragment and "0 of 252 rows" in fragment
+    assert "0 of 252 rows" in newcomer.get(url).content.decode()
+    assert state_of().completed_step == 4  # not done until the import has finished
+
+    anonymous = public().get(url)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/signup/?next=")
+    assert Client(HTTP_HOST=org.host).get(url).status_code == 404  # the wizard lives on the public host only
+    # Another agency's owner at the same step: the id means nothing in its organization.
+    other = public()
+    other.post("/signup/", {"email": "sam@dawn.test", "password": PASSWORD})
+    other.post("/onboarding/step1/", {**BRAND, "name": "Dawn Homes", "slug": "dawn"})
+    other.post("/onboarding/step2/", PERSONA)
+    other.post("/onboarding/step3/", {"allowed_origins": ""})
+    other.post("/onboarding/step4/", {"plan": "trial"})
+    assert other.get(url).status_code == 404
+    # A user not yet at step 5 goes back to the wizard.
+    early = public()
+    early.post("/signup/", {"email": "early@bird.test", "password": PASSWORD})
+    assert early.get(url)["Location"] == "/onboarding/"
 
 
 def test_going_back_keeps_progress_and_resume_goes_to_the_furthest_step(newcomer):
