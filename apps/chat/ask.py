@@ -14,9 +14,9 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from apps.accounts.decorators import public_route
 from apps.chat import services
-from apps.chat.ratelimit import rate_limit_hit
 from apps.chat.turn import chat_turn
 from apps.core.errors import error_body
+from apps.core.ratelimit import rate_limit_hit, request_client_ip
 from apps.tenants.models import Organization
 
 STATUS_BY_ERROR = {"invalid": 400, "rate_limited": 429, "plan_limit": 403, "unavailable": 503}
@@ -50,8 +50,7 @@ def _open(slug: str, token: str | None, origin: str, ip: str, host: str) -> tupl
         organization = Organization.objects.filter(slug=slug.strip().lower()).exclude(schema_name="public").first()
     if organization is None:
         return None, _bad("not_found", f"No organization '{slug}'.", attr="org", status=404)
-    same_origin = origin.rstrip("/").split("://", 1)[-1].lower() == host.lower()
-    if origin and not same_origin and not organization.origin_allowed(origin):
+    if origin and not organization.origin_allowed(origin, host=host):
         return None, _bad("permission_denied", "This origin may not use the organization's chat.", status=403)
     with schema_context(organization.schema_name):
         conversation = services.conversation_open(token=token)
@@ -77,7 +76,7 @@ async def chat_ask(request: HttpRequest) -> HttpResponse:
     body, error = _parse(request)
     if error:
         return error
-    ip = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
+    ip = request_client_ip(request)
     opened, error = await database_sync_to_async(_open)(
         body["org"], body.get("conversation"), request.headers.get("Origin", ""), ip, request.get_host()
     )

@@ -15,9 +15,9 @@ from django.db import close_old_connections
 from django_tenants.utils import schema_context
 
 from apps.chat import services
-from apps.chat.ratelimit import rate_limit_hit
 from apps.chat.realtime import conversation_group
 from apps.chat.turn import chat_turn
+from apps.core.ratelimit import rate_limit_hit, scope_client_ip
 from apps.tenants.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -44,14 +44,6 @@ def _open(schema: str, token: str | None, visitor_id: str) -> dict:
         }
 
 
-def _client_ip(scope) -> str:
-    for key, value in scope.get("headers", []):
-        if key == b"x-forwarded-for":
-            return value.decode("latin-1").split(",")[0].strip()
-    client = scope.get("client") or ("unknown", 0)
-    return str(client[0])
-
-
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     """The organization and origin were checked by TenantWebsocketMiddleware; only its schema name is kept."""
 
@@ -60,7 +52,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.task: asyncio.Task | None = None
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         token = (query.get("conversation") or [None])[0]
-        self.ip = _client_ip(self.scope)
+        self.ip = scope_client_ip(self.scope)
         opened = await _open(self.schema, token, visitor_id=(query.get("visitor") or [""])[0])
         self.conversation_id = opened["id"]
         self.group = conversation_group(self.schema, self.conversation_id)

@@ -46,10 +46,8 @@ class TurnPlan:
     """The rows a turn wrote: the visitor's message and, when the assistant answers, its reply's row."""
 
     conversation_id: int
-    visitor_message_id: int
     reply_message_id: int | None = None  # None: no AI reply (human mode, or refused)
     listings: list[Listing] = field(default_factory=list)
-    started_conversation: bool = False
 
 
 # --- serialization shared by the API, the frames and the events ----------------------------------
@@ -258,26 +256,11 @@ def chat_turn_record(*, prep: TurnPrep) -> TurnPlan:
     if started:
         event_record(type=EventType.CONVERSATION_STARTED, data={"conversation": conversation_data(conversation)})
     _record_message_event(conversation, visitor_message)
-    plan = TurnPlan(
-        conversation_id=conversation.pk,
-        visitor_message_id=visitor_message.pk,
-        listings=prep.listings,
-        started_conversation=started,
-    )
+    plan = TurnPlan(conversation_id=conversation.pk, listings=prep.listings)
     if prep.ai and prep.error_code is None:
         reply = Message.objects.create(conversation=conversation, role=Role.ASSISTANT, text="", is_partial=True)
         plan.reply_message_id = reply.pk
     return plan
-
-
-def chat_turn_begin(
-    *, organization: Organization, conversation_id: int, text: str, client_id: str = "", max_chars: int
-) -> tuple[TurnPrep, TurnPlan]:
-    """Prepare and record in one go (synchronous callers that don't overlap with the model)."""
-    prep = chat_turn_prepare(
-        organization=organization, conversation_id=conversation_id, text=text, client_id=client_id, max_chars=max_chars
-    )
-    return prep, chat_turn_record(prep=prep)
 
 
 def _reply_refusal(organization: Organization) -> tuple[str, str] | None:

@@ -98,14 +98,6 @@ def in_process_worker_start(threads: int | None = None) -> dramatiq.Worker:
         return _worker
 
 
-def in_process_worker_stop() -> None:
-    global _worker
-    with _worker_lock:
-        if _worker is not None:
-            _worker.stop()
-            _worker = None
-
-
 _scheduler_stop: threading.Event | None = None
 _scheduler_thread: threading.Thread | None = None
 

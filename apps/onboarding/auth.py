@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 
 from apps.accounts.models import User
+from apps.core.ratelimit import counter_increment, counter_value, request_client_ip
 
 
 def _key(kind: str, value: str) -> str:
@@ -19,24 +20,17 @@ def _key(kind: str, value: str) -> str:
     return f"login-fail:{kind}:{digest}"
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def login_blocked(request: HttpRequest, email: str) -> bool:
     """Too many failed logins for this address (any IP) or from this IP (any address) in the window."""
     limit = settings.LOGIN_FAILURE_LIMIT
-    return (cache.get(_key("email", email), 0) >= limit) or (cache.get(_key("ip", _client_ip(request)), 0) >= limit * 4)
+    ip = request_client_ip(request)
+    return counter_value(_key("email", email)) >= limit or counter_value(_key("ip", ip)) >= limit * 4
 
 
 def login_failure_record(request: HttpRequest, email: str) -> None:
     # Counts expire a window after the first failure: a fixed window, enough against guessing.
-    for key in (_key("email", email), _key("ip", _client_ip(request))):
-        cache.add(key, 0, settings.LOGIN_FAILURE_WINDOW)
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, settings.LOGIN_FAILURE_WINDOW)
+    for key in (_key("email", email), _key("ip", request_client_ip(request))):
+        counter_increment(key, settings.LOGIN_FAILURE_WINDOW)
 
 
 def login_failures_clear(request: HttpRequest, email: str) -> None:

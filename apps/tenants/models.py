@@ -60,6 +60,20 @@ def validate_origin(value: str) -> None:
         raise ValidationError(f"'{value}' is not an origin like https://www.example.com.", code="invalid")
 
 
+def origin_allowed(origin: str | None, *, allowed_origins: list[str], host: str | None = None) -> bool:
+    """Whether a browser page at `origin` may use an organization's chat.
+
+    An empty allow-list accepts any origin (the contract); the platform's own pages, served from the
+    host being called (`host`, e.g. /chat/<slug>), always pass; otherwise an exact match.
+    """
+    if not allowed_origins:
+        return True
+    origin = (origin or "").rstrip("/").lower()
+    if host and origin.split("://", 1)[-1] == host.lower():
+        return True
+    return bool(origin) and origin in {allowed.lower() for allowed in allowed_origins}
+
+
 def schema_name_for(slug: str) -> str:
     # Slugs are DNS labels (no underscores), so '-' → '_' maps slugs to schema names one to one.
     return slug.replace("-", "_")
@@ -100,11 +114,8 @@ class Organization(TenantMixin):
     def host(self) -> str:
         return f"{self.slug}.{settings.BASE_DOMAIN}"
 
-    def origin_allowed(self, origin: str | None) -> bool:
-        """An empty allow-list accepts any origin (the contract); otherwise an exact match."""
-        if not self.allowed_origins:
-            return True
-        return bool(origin) and origin.rstrip("/").lower() in {o.lower() for o in self.allowed_origins}
+    def origin_allowed(self, origin: str | None, *, host: str | None = None) -> bool:
+        return origin_allowed(origin, allowed_origins=self.allowed_origins, host=host)
 
 
 class Domain(DomainMixin):

@@ -15,7 +15,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
-from apps.tenants.models import Domain, Organization
+from apps.tenants.models import Domain, Organization, origin_allowed
 
 CLOSE_UNKNOWN_ORGANIZATION = 4404
 CLOSE_ORIGIN_NOT_ALLOWED = 4403
@@ -38,12 +38,6 @@ def _header(scope, name: bytes) -> str | None:
         if key.lower() == name:
             return value.decode("latin-1")
     return None
-
-
-def _same_origin(origin: str, scope) -> bool:
-    """The platform's own pages (e.g. /chat/<slug>) connect from the host they are served on."""
-    host = (_header(scope, b"host") or "").lower()
-    return bool(host) and origin.split("://", 1)[-1] == host
 
 
 @database_sync_to_async
@@ -73,8 +67,7 @@ class TenantWebsocketMiddleware:
         organization, allowed = await _resolve(scope["path"], _header(scope, b"host"))
         if organization is None:
             return await self._reject(receive, send, CLOSE_UNKNOWN_ORGANIZATION)
-        origin = (_header(scope, b"origin") or "").rstrip("/").lower()
-        if allowed and origin not in {o.lower() for o in allowed} and not _same_origin(origin, scope):
+        if not origin_allowed(_header(scope, b"origin"), allowed_origins=allowed, host=_header(scope, b"host")):
             return await self._reject(receive, send, CLOSE_ORIGIN_NOT_ALLOWED)
         scope = dict(scope, organization=organization, schema_name=organization.schema_name)
         return await self.inner(scope, receive, send)

@@ -356,6 +356,9 @@ WEBHOOK_SWEEP_INTERVAL = env.int("WEBHOOK_SWEEP_INTERVAL", default=15)
 WEBHOOK_SWEEP_GRACE = env.int("WEBHOOK_SWEEP_GRACE", default=60)
 # The OpenAPI schema names the deliveries' status enum itself (leads have a `status` too).
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["WebhookDeliveryStatusEnum"] = "apps.webhooks.models.DeliveryStatus.choices"
+# Believe the client address in X-Forwarded-For (only behind a proxy we run that sets it); otherwise
+# a client could forge it and dodge every per-IP limit.
+USE_X_FORWARDED_FOR = env.bool("USE_X_FORWARDED_FOR", default=False)
 CHAT_RATE_LIMIT_VISITOR = env("CHAT_RATE_LIMIT_VISITOR", default="20/m")
 CHAT_RATE_LIMIT_IP = env("CHAT_RATE_LIMIT_IP", default="120/m")
 

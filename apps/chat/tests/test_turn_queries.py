@@ -14,9 +14,10 @@ from apps.chat.tests.conftest import add_listings
 
 def _turn(organization, conversation) -> int:
     with CaptureQueriesContext(connection) as captured:
-        _, plan = services.chat_turn_begin(
+        prep = services.chat_turn_prepare(
             organization=organization, conversation_id=conversation.pk, text="house in Austin", max_chars=2000
         )
+        plan = services.chat_turn_record(prep=prep)
         services.chat_turn_finish(plan=plan, text="See [1].", stats=StreamStats(), partial=False, latency_ms=5)
     return len(captured.captured_queries)
 

@@ -1,0 +1,62 @@
+"""Fixed-window counters in the cache (Redis when configured) and the client's address, for every limit we keep."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """'20/m' → (20, 60)."""
+    count, _, period = rate.partition("/")
+    return int(count), PERIODS[period.strip().lower()[:1]]
+
+
+def counter_increment(key: str, window_seconds: int) -> int:
+    """Add one to `key` and return the new count; the count starts over `window_seconds` after its first hit."""
+    # add() then incr(): atomic in Redis and in the local-memory cache alike.
+    cache.add(key, 0, timeout=window_seconds)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window_seconds)
+        return 1
+
+
+def counter_value(key: str) -> int:
+    return cache.get(key, 0)
+
+
+def rate_limit_hit(key: str, rate: str) -> int | None:
+    """Count one hit; return the seconds to wait when over the limit, else None."""
+    limit, period = parse_rate(rate)
+    window = int(time.time() // period)
+    if counter_increment(f"ratelimit:{key}:{window}", period + 1) > limit:
+        return max(1, period - int(time.time()) % period)
+    return None
+
+
+def client_ip(*, remote_addr: str | None, forwarded_for: str | None) -> str:
+    """The client's address. X-Forwarded-For is believed only behind a proxy we run (USE_X_FORWARDED_FOR):
+    anyone can send that header, and a forged one would dodge every per-IP limit.
+    """
+    if settings.USE_X_FORWARDED_FOR and forwarded_for:
+        return forwarded_for.split(",")[0].strip()
+    return remote_addr or "unknown"
+
+
+def request_client_ip(request) -> str:
+    return client_ip(
+        remote_addr=request.META.get("REMOTE_ADDR"), forwarded_for=request.META.get("HTTP_X_FORWARDED_FOR")
+    )
+
+
+def scope_client_ip(scope) -> str:
+    """The same for an ASGI scope (websockets)."""
+    forwarded = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"x-forwarded-for"), None)
+    client = scope.get("client") or (None, 0)
+    return client_ip(remote_addr=client[0], forwarded_for=forwarded)
