@@ -5,17 +5,20 @@ from __future__ import annotations
 import logging
 import operator
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any, Literal
 
+import psycopg
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Cast
 from django.http import QueryDict
-from pgvector.django import CosineDistance
+from pgvector.django import CosineDistance, HalfVectorField
 
 from apps.core.errors import ApplicationError, ErrorCode
 from apps.properties.embeddings import EmbeddingError, get_embedder
@@ -41,8 +44,8 @@ MAX_SEARCH_LIMIT = 50
 # Measured with benchmarks/search.py (50k listings, 384 dimensions).
 EXACT_SCAN_MAX_ROWS = 3000
 # hnsw.ef_search while searching, and how many candidates the index hands over to keep the nearest of:
-# recall@10 ≈ 0.97 at 64 on the benchmark's 50k listings (0.94 at pgvector's default 40, 0.99 at 100).
-HNSW_EF_SEARCH = 64
+# recall@10 ≈ 0.97 at 40 on the benchmark's 50k listings with the half-precision index (0.95 at 32).
+HNSW_EF_SEARCH = 40
 # Word similarity a listing's short text needs with a query word to count as a (possibly misspelt) match.
 TRIGRAM_THRESHOLD = 0.5
 _MAX_TEXT_WORDS = 12
@@ -189,7 +192,9 @@ def vector_query(
     """(property_id, distance) of the `fetch` embeddings of `base`'s listings nearest to `vector`.
 
     `exact=True` orders by `distance + 0`: the planner cannot match that to the HNSW index, so it
-    filters first and sorts every match. Otherwise the HNSW index serves the order (see hnsw_settings).
+    filters first and sorts every match. Otherwise the order is the index's expression (the vector in
+    half precision, see PropertyEmbedding.Meta), so the HNSW index serves it (see hnsw_settings);
+    either way `distance` is the full-precision one, which the caller re-ranks by.
     """
     embeddings = PropertyEmbedding.objects.filter(model_name=model_name)
     if base.query.where:
@@ -199,8 +204,27 @@ def vector_query(
     if exact:
         ordered = embeddings.annotate(distance=distance + Value(0.0)).order_by("distance", "property_id")
     else:
-        ordered = embeddings.annotate(distance=distance).order_by(distance)
+        dimensions = PropertyEmbedding._meta.get_field("vector").dimensions
+        ordered = embeddings.annotate(distance=distance).order_by(
+            CosineDistance(Cast("vector", HalfVectorField(dimensions=dimensions)), vector)
+        )
     return ordered.values_list("property_id", "distance")[:fetch]
+
+
+def vector_rows(queryset: QuerySet) -> list[tuple]:
+    """The rows of a vector query, sent with server-side parameter binding.
+
+    Django's psycopg cursors bind on the client: a 384-number vector (twice in an index query) is
+    quoted into the SQL text, which costs about 0.4 ms a query — a third of an HNSW search on 50,000
+    listings (benchmarks/search.py). Bound on the server it travels as a parameter.
+    """
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:  # a Django cursor first: it sets the organization's search_path
+        started = time.monotonic()
+        rows = psycopg.Cursor(cursor.connection).execute(sql, params).fetchall()
+    if connection.queries_logged:  # still seen by query counts in tests and the debug log, as Django's own are
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+    return rows
 
 
 def hnsw_settings(cursor, fetch: int) -> None:
@@ -223,8 +247,9 @@ def vector_ranked_ids(
 
     `index` walks the HNSW index with iterative scans (pgvector ≥ 0.8, relaxed order), so rows failing
     the filter do not starve the result; filtered, it takes ef_search candidates and keeps the `depth`
-    nearest (recall@10 0.91 → 0.99 for a 23 % filter in benchmarks/search.py), and the relaxed order is
-    sorted here. `exact` filters first and sorts every match. `auto` counts
+    nearest (recall@10 0.91 → 0.99 for a 23 % filter in benchmarks/search.py); the candidates, found by
+    their half-precision distance in relaxed order, are re-ranked here by the full-precision one. `exact`
+    filters first and sorts every match. `auto` counts
     the matches: few (a selective filter) → exact, which is then both faster and exact; else the index,
     falling back to exact if the index ever returns fewer rows than match.
     """
@@ -237,12 +262,12 @@ def vector_ranked_ids(
             return []
         strategy = "exact" if matches <= EXACT_SCAN_MAX_ROWS else "index"
     if strategy == "exact":
-        rows = list(vector_query(base, vector, depth, exact=True, model_name=model_name))
+        rows = vector_rows(vector_query(base, vector, depth, exact=True, model_name=model_name))
     else:
         fetch = max(depth, HNSW_EF_SEARCH) if base.query.where else depth
         with transaction.atomic(), connection.cursor() as cursor:
             hnsw_settings(cursor, fetch)
-            rows = list(vector_query(base, vector, fetch, exact=False, model_name=model_name))
+            rows = vector_rows(vector_query(base, vector, fetch, exact=False, model_name=model_name))
         if matches is not None and len(rows) < min(depth, matches):
             # The index gave up early (hnsw.max_scan_tuples); the exact scan never does.
             return vector_ranked_ids(base, vector, depth, strategy="exact", model_name=model_name)

@@ -98,6 +98,22 @@ def test_index_and_exact_strategies_agree_on_a_small_catalog(small_catalog):
     assert exact[:3] == indexed[:3]
 
 
+def test_the_index_strategy_is_served_by_the_hnsw_index(small_catalog):
+    # The query must order by exactly the index's expression (the vector cast to halfvec(n)), or the
+    # planner quietly falls back to sorting every row.
+    from django.db import connection, transaction
+
+    from apps.properties.selectors import vector_query
+
+    vector = get_embedder().embed(["garden"])[0]
+    sql, params = vector_query(property_list(), vector, 5, exact=False, model_name="hashing-v1").query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Scan using property_embedding_hnsw" in plan, plan
+
+
 def test_filtered_index_scan_returns_every_match(small_catalog):
     # 2 of 10 listings match: without iterative scans HNSW would return fewer rows than match.
     vector = get_embedder().embed(["garden"])[0]
