@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
+
+from django.db import connection
+from django_tenants.utils import schema_context
 
 from apps.tenants.models import Organization
 
@@ -11,7 +15,10 @@ _counters: dict[str, UsageCounter] = {}
 
 
 def usage_counter(key: str) -> Callable[[UsageCounter], UsageCounter]:
-    """Decorator: `@usage_counter("listings")` on a function(organization) -> int."""
+    """Decorator: `@usage_counter("listings")` on a function(organization) -> int.
+
+    The function runs inside the organization's schema: usage_get enters it.
+    """
 
     def register(func: UsageCounter) -> UsageCounter:
         _counters[key] = func
@@ -25,7 +32,11 @@ def usage_get(*, organization: Organization, key: str) -> int:
         counter = _counters[key]
     except KeyError:
         raise LookupError(f"No usage counter is registered for entitlement '{key}'.") from None
-    return counter(organization)
+    # Entered only when needed: a chat turn already runs in the schema, and entering it again would cost
+    # two `SET search_path` round trips on every turn.
+    same = connection.schema_name == organization.schema_name
+    with nullcontext() if same else schema_context(organization.schema_name):
+        return counter(organization)
 
 
 def registered_keys() -> list[str]:

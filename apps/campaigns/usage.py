@@ -1,7 +1,5 @@
 """Usage counter owned by email follow-up: campaigns, counted in the organization's schema."""
 
-from django_tenants.utils import schema_context
-
 from apps.billing.models import Entitlement
 from apps.billing.usage import usage_counter
 from apps.campaigns.selectors import campaign_count
@@ -9,5 +7,4 @@ from apps.campaigns.selectors import campaign_count
 
 @usage_counter(Entitlement.CAMPAIGNS)
 def campaigns_used(organization) -> int:
-    with schema_context(organization.schema_name):
-        return campaign_count()
+    return campaign_count()

@@ -23,6 +23,8 @@ from apps.tenants.models import Organization
 
 HISTORY_MESSAGES = 10
 CRITERIA_MESSAGES = 6
+# Read per turn for both: the criteria come from the visitor's messages among these.
+RECENT_MESSAGES = 2 * HISTORY_MESSAGES
 LISTINGS_PER_REPLY = 3
 MARKER_RE = re.compile(r"\[(\d{1,2})\]")
 
@@ -175,6 +177,12 @@ def _visitor_texts(conversation: Conversation, limit: int = CRITERIA_MESSAGES) -
     return list(reversed(list(texts.values_list("text", flat=True)[:limit])))
 
 
+def _recent_messages(conversation: Conversation) -> list[tuple[str, str]]:
+    """(role, text) of the conversation's latest messages, oldest first, without empty replies."""
+    recent = conversation.messages.exclude(role=Role.ASSISTANT, text="").order_by("-created_at", "-id")
+    return list(reversed(recent.values_list("role", "text")[:RECENT_MESSAGES]))
+
+
 def _validate_text(text: str, max_chars: int) -> str:
     text = (text or "").strip()
     if not text:
@@ -208,12 +216,15 @@ def chat_turn_prepare(
 
     known_cities = property_cities()
     details = lead_details_extract(text, known_cities=known_cities)
-    criteria = _criteria([*_visitor_texts(conversation), text], known_cities)
+    # One read serves both the prompt's history and the criteria stated so far.
+    recent = _recent_messages(conversation)
+    visitor_texts = [said for role, said in recent if role == Role.VISITOR][-CRITERIA_MESSAGES:]
+    criteria = _criteria([*visitor_texts, text], known_cities)
     hits = property_search(query=text, filters=criteria, limit=LISTINGS_PER_REPLY)
     listings = [_listing(number, hit.property) for number, hit in enumerate(hits, start=1)]
     history = [
-        {"role": "user" if message.role == Role.VISITOR else "assistant", "content": message.text}
-        for message in conversation_history(conversation=conversation, limit=HISTORY_MESSAGES)
+        {"role": "user" if role == Role.VISITOR else "assistant", "content": said}
+        for role, said in recent[-HISTORY_MESSAGES:]
     ]
     lead = conversation.lead
     prep.listings = listings

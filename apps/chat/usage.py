@@ -1,7 +1,6 @@
 """Usage counter owned by chat: AI replies this calendar month (UTC)."""
 
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from apps.billing.models import Entitlement
 from apps.billing.usage import usage_counter
@@ -12,5 +11,4 @@ def ai_replies_this_month(organization) -> int:
     from apps.chat.models import Message, Role
 
     start = timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    with schema_context(organization.schema_name):
-        return Message.objects.filter(role=Role.ASSISTANT, created_at__gte=start).count()
+    return Message.objects.filter(role=Role.ASSISTANT, created_at__gte=start).count()

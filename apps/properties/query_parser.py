@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -251,10 +252,19 @@ def parse_query(text: str, known_cities: Iterable[str] | None = None) -> ParsedQ
     With ``known_cities`` the city must be one of them (its given spelling is returned) and
     unmatched place names stay in the text; without it, "in/near <Capitalized Words>" is a city.
     """
+    if not isinstance(text, str):
+        return ParsedQuery()
+    return _parse_cached(text, None if known_cities is None else tuple(known_cities))
+
+
+# A chat turn re-reads the conversation's earlier messages for their criteria: the same texts, parsed
+# again on every turn. A result is immutable, so it can be shared.
+@functools.lru_cache(maxsize=2048)
+def _parse_cached(text: str, known_cities: tuple[str, ...] | None) -> ParsedQuery:
     try:
         return _Parser(text, known_cities).parse()
     except Exception:  # a bad parse must degrade to plain text search, never to a 500
-        return ParsedQuery(text=_normalize_space(text if isinstance(text, str) else ""))
+        return ParsedQuery(text=_normalize_space(text))
 
 
 def fold(value: str) -> str:

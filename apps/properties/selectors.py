@@ -15,7 +15,7 @@ import psycopg
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet, Value
+from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Cast
 from django.http import QueryDict
 from pgvector.django import CosineDistance, HalfVectorField
@@ -95,14 +95,25 @@ def property_cities_cache_key() -> str:
     return f"property-cities:{connection.schema_name}"
 
 
+def _catalog() -> dict[str, Any]:
+    """The catalog's cities and size, read in one query and cached with the cities."""
+    key = property_cities_cache_key()
+    catalog = cache.get(key)
+    if not isinstance(catalog, dict):
+        rows = Property.objects.order_by().values_list("city").annotate(n=Count("pk"))
+        catalog = {"cities": [city for city, _ in rows], "size": sum(n for _, n in rows)}
+        cache.set(key, catalog, CITIES_CACHE_SECONDS)
+    return catalog
+
+
 def property_cities() -> list[str]:
     """The cities of the organization's catalog: what the query parser may read as a city filter."""
-    key = property_cities_cache_key()
-    cities = cache.get(key)
-    if cities is None:
-        cities = list(Property.objects.order_by().values_list("city", flat=True).distinct())
-        cache.set(key, cities, CITIES_CACHE_SECONDS)
-    return cities
+    return list(_catalog()["cities"])
+
+
+def property_catalog_size() -> int:
+    """How many listings the organization has (active or not), as of at most a minute ago."""
+    return _catalog()["size"]
 
 
 @dataclass(frozen=True)
@@ -122,14 +133,24 @@ class SearchPlan:
 
 def property_search_plan(*, query: str, filters: Mapping[str, Any] | None = None) -> SearchPlan:
     """Hard filters for a search: the ones given, plus those the question states (given ones win); active only."""
-    cleaned = _filterset({key: value for key, value in (filters or {}).items() if key != "q"}).form.cleaned_data
-    given = {key: value for key, value in cleaned.items() if value not in (None, "")}
+    return _search_plan(query=query, filters=filters)[0]
+
+
+def _search_plan(*, query: str, filters: Mapping[str, Any] | None) -> tuple[SearchPlan, QuerySet[Property]]:
+    """The plan and the listings within its filters.
+
+    One FilterSet validates the given filters (a bad one is a 400 naming it) and applies them together
+    with those understood from the question.
+    """
+    given = {key: value for key, value in (filters or {}).items() if key != "q" and value not in (None, "")}
     query = " ".join((query or "").split())
     parsed = parse_query(query, known_cities=property_cities()) if query else ParsedQuery()
     merged: dict[str, Any] = {**parsed.filters(), **given}
     # A visitor never sees a listing the agency switched off; `is_active=false` is an explicit admin ask.
     merged.setdefault("is_active", True)
-    return SearchPlan(filters=merged, text=parsed.text or query, parsed=parsed)
+    filterset = _filterset(merged)
+    cleaned = {key: value for key, value in filterset.form.cleaned_data.items() if value not in (None, "")}
+    return SearchPlan(filters=cleaned, text=parsed.text or query, parsed=parsed), filterset.qs
 
 
 def property_search(*, query: str, filters: Mapping[str, Any] | None = None, limit: int = 5) -> list[SearchHit]:
@@ -142,8 +163,7 @@ def property_search(*, query: str, filters: Mapping[str, Any] | None = None, lim
     """
     if not 1 <= limit <= MAX_SEARCH_LIMIT:
         raise ApplicationError(ErrorCode.INVALID, f"limit must be between 1 and {MAX_SEARCH_LIMIT}.", attr="limit")
-    plan = property_search_plan(query=query, filters=filters)
-    base = property_list(filters=plan.filters)
+    plan, base = _search_plan(query=query, filters=filters)
     depth = min(max(limit * CANDIDATE_FACTOR, MIN_CANDIDATES), MAX_CANDIDATES)
     text = plan.text
     rankings: list[list[int]] = []
@@ -255,6 +275,8 @@ def vector_ranked_ids(
     """
     model_name = model_name or get_embedder().model_name
     matches: int | None = None
+    if strategy == "auto" and property_catalog_size() <= EXACT_SCAN_MAX_ROWS:
+        strategy = "exact"  # no filter can leave more than the whole catalog: no need to count
     if strategy == "auto":
         # Counting stops at the threshold: the cost stays bounded however many listings match.
         matches = base.order_by()[: EXACT_SCAN_MAX_ROWS + 1].count()

@@ -1,7 +1,5 @@
 """Usage counter owned by listings: the plan's `listings` entitlement."""
 
-from django_tenants.utils import schema_context
-
 from apps.billing.models import Entitlement
 from apps.billing.usage import usage_counter
 from apps.properties.models import Property
@@ -11,5 +9,4 @@ from apps.properties.models import Property
 def listings_used(organization) -> int:
     # Every listing row counts, active or not: an inactive listing keeps its row and embedding and can
     # be switched back on at any time, so deactivating must not make room under the plan's limit.
-    with schema_context(organization.schema_name):
-        return Property.objects.count()
+    return Property.objects.count()

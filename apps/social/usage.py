@@ -1,7 +1,5 @@
 """Usage counter owned by the Meta channels: the plan's `channels` entitlement counts connected accounts."""
 
-from django_tenants.utils import schema_context
-
 from apps.billing.models import Entitlement
 from apps.billing.usage import usage_counter
 
@@ -12,5 +10,4 @@ def channels_used(organization) -> int:
     # account. A disconnected one (by a member, or a revoked token) frees its place.
     from apps.social.models import AccountStatus, SocialAccount
 
-    with schema_context(organization.schema_name):
-        return SocialAccount.objects.filter(status=AccountStatus.CONNECTED).count()
+    return SocialAccount.objects.filter(status=AccountStatus.CONNECTED).count()
