@@ -7,8 +7,9 @@ and stream text pieces; neither touches the database. The OpenAI SDK is imported
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
@@ -68,7 +69,11 @@ class StreamStats:
 
 
 class ChatModel(Protocol):
-    def stream(self, context: TurnContext, stats: StreamStats) -> AsyncIterator[str]: ...
+    def stream(
+        self, context: TurnContext, stats: StreamStats, on_sent: Callable[[], None] | None = None
+    ) -> AsyncIterator[str]:
+        """The reply's text pieces. `on_sent` is called once the request is on its way to the model."""
+        ...
 
 
 # --- formatting shared by the prompt and the offline responder --------------------------------------
@@ -123,6 +128,25 @@ def system_prompt(context: TurnContext) -> str:
     )
 
 
+# The turn's callback for "the request has left": the SDK gives no such hook, httpcore's trace does.
+_on_request_sent: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "on_request_sent", default=None
+)
+
+
+async def _trace_request_sent(request) -> None:
+    """httpx request hook: ask httpcore to tell us when the request's body has been written."""
+    callback = _on_request_sent.get()
+    if callback is None:
+        return
+
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        if event.endswith("send_request_body.complete"):
+            callback()
+
+    request.extensions["trace"] = trace
+
+
 class OpenAIChatModel:
     """Chat completions over any OpenAI-compatible server (OPENAI_BASE_URL), streamed."""
 
@@ -146,6 +170,7 @@ class OpenAIChatModel:
                 base_url=self.base_url,
                 max_retries=0,  # a visitor is waiting: fail fast and say so, the next message retries
                 timeout=openai.Timeout(self.timeout, connect=self.connect_timeout),
+                http_client=openai.DefaultAsyncHttpxClient(event_hooks={"request": [_trace_request_sent]}),
             )
             self._clients[loop_id] = client
         return client
@@ -157,17 +182,23 @@ class OpenAIChatModel:
             {"role": "user", "content": context.user_text},
         ]
 
-    async def stream(self, context: TurnContext, stats: StreamStats) -> AsyncIterator[str]:
+    async def stream(
+        self, context: TurnContext, stats: StreamStats, on_sent: Callable[[], None] | None = None
+    ) -> AsyncIterator[str]:
         import openai
 
         try:
-            response = await self._client().chat.completions.create(
-                model=self.model,
-                messages=self.messages(context),
-                stream=True,
-                stream_options={"include_usage": True},
-                temperature=0.3,
-            )
+            sent = _on_request_sent.set(on_sent)
+            try:
+                response = await self._client().chat.completions.create(
+                    model=self.model,
+                    messages=self.messages(context),
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    temperature=0.3,
+                )
+            finally:
+                _on_request_sent.reset(sent)
             async for chunk in response:
                 if getattr(chunk, "usage", None):
                     stats.prompt_tokens = chunk.usage.prompt_tokens
@@ -250,7 +281,11 @@ class OfflineResponder:
             )
         return "Would you like to arrange a visit to one of them?"
 
-    async def stream(self, context: TurnContext, stats: StreamStats) -> AsyncIterator[str]:
+    async def stream(
+        self, context: TurnContext, stats: StreamStats, on_sent: Callable[[], None] | None = None
+    ) -> AsyncIterator[str]:
+        if on_sent is not None:
+            on_sent()
         text = self.compose(context)
         stats.completion_tokens = len(text.split())
         # Word by word, like a model: the consumer coalesces tiny pieces before sending.

@@ -20,8 +20,8 @@ from django_tenants.utils import schema_context
 
 from apps.chat import services
 from apps.chat.llm import LLMUnavailable, StreamStats, chat_model
-from apps.core.errors import ApplicationError
-from apps.tenants.models import Organization
+from apps.core.errors import ApplicationError, ErrorCode
+from apps.tenants.selectors import organization_for_schema
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,9 @@ UNAVAILABLE_DETAIL = "The assistant is unavailable right now. Please try again i
 def _prepare(schema: str, conversation_id: int, text: str, client_id: str) -> services.TurnPrep:
     close_old_connections()
     with schema_context(schema):
-        organization = Organization.objects.get(schema_name=schema)
+        organization = organization_for_schema(schema)
+        if organization is None:
+            raise ApplicationError(ErrorCode.NOT_FOUND, "This organization no longer exists.")
         return services.chat_turn_prepare(
             organization=organization,
             conversation_id=conversation_id,
@@ -76,7 +78,19 @@ async def chat_turn(
             yield {"type": "error", "code": prep.error_code, "detail": prep.error_detail}
         return
 
-    recording = asyncio.ensure_future(_record(schema, prep))
+    # The rows are written while the model thinks, but only once the request has left: their Python
+    # work would otherwise hold the GIL while the event loop builds and sends the request.
+    recording: asyncio.Future | None = None
+
+    def record_start() -> None:
+        nonlocal recording
+        if recording is None:
+            recording = asyncio.ensure_future(_record(schema, prep))
+
+    async def recorded() -> services.TurnPlan:
+        record_start()
+        return await asyncio.shield(recording)
+
     stats = StreamStats()
     pieces: list[str] = []
     pending: list[str] = []
@@ -85,10 +99,10 @@ async def chat_turn(
     latency_ms: int | None = None
     plan: services.TurnPlan | None = None
     try:
-        async for piece in chat_model().stream(prep.context, stats):
+        async for piece in chat_model().stream(prep.context, stats, on_sent=record_start):
             if plan is None:
                 latency_ms = int((time.monotonic() - started) * 1000)
-                plan = await recording
+                plan = await recorded()
             pieces.append(piece)
             pending.append(piece)
             now = time.monotonic()
@@ -97,13 +111,13 @@ async def chat_turn(
                 yield {"type": "delta", "message_id": plan.reply_message_id, "text": "".join(pending)}
                 pending.clear()
                 last_flush = now
-        plan = plan or await recording
+        plan = plan or await recorded()
         if pending:
             yield {"type": "delta", "message_id": plan.reply_message_id, "text": "".join(pending)}
             pending.clear()
     except LLMUnavailable as exc:
         logger.warning("chat model unavailable in %s: %s", schema, exc)
-        plan = plan or await recording
+        plan = plan or await recorded()
         if pending:
             yield {"type": "delta", "message_id": plan.reply_message_id, "text": "".join(pending)}
         await _finish(schema, plan, "".join(pieces), stats, True, latency_ms)
@@ -112,13 +126,13 @@ async def chat_turn(
     except (asyncio.CancelledError, GeneratorExit):
         # The socket closed mid-stream: the visitor's message is stored all the same, and the reply
         # keeps what was generated, marked partial.
-        plan = plan or await asyncio.shield(recording)
+        plan = plan or await recorded()
         await asyncio.shield(_finish(schema, plan, "".join(pieces), stats, True, latency_ms))
         raise
     finally:
-        if not recording.done():
+        if recording is None or not recording.done():
             # The model failed in a way we don't handle: still store the visitor's message.
-            await asyncio.shield(recording)
+            await recorded()
 
     message, cited = await _finish(schema, plan, "".join(pieces), stats, False, latency_ms)
     frame: dict[str, Any] = {

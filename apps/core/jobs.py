@@ -32,11 +32,11 @@ class TenantMiddleware(Middleware):
         from django.conf import settings
         from django.db import connection
 
-        from apps.tenants.models import Organization
+        from apps.tenants.selectors import organization_for_schema
 
         schema = message.options.get(SCHEMA_OPTION) or settings.PUBLIC_SCHEMA_NAME
         connection.set_schema_to_public()
-        tenant = Organization.objects.filter(schema_name=schema).first()
+        tenant = organization_for_schema(schema)
         if tenant is None and schema != settings.PUBLIC_SCHEMA_NAME:
             # The organization was deleted after the job was queued: nothing left to act on.
             logger.warning("Skipping %s: schema %s no longer exists", message.actor_name, schema)

@@ -12,6 +12,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from apps.core.errors import ApplicationError, ErrorCode
 from apps.tenants import provisioning
 from apps.tenants.models import Domain, Organization, schema_name_for, validate_slug
+from apps.tenants.selectors import organization_forget
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,9 @@ def organization_update(*, organization: Organization, **fields) -> Organization
         setattr(organization, field, value)
     _full_clean(organization, exclude=["schema_name", "slug"])
     organization.save(update_fields=[*fields, "updated_at"])
+    # Now for this transaction's own reads, and after commit for a reader that remembered the old row.
+    organization_forget(organization.schema_name)
+    transaction.on_commit(lambda: organization_forget(organization.schema_name))
     return organization
 
 

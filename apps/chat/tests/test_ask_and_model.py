@@ -197,3 +197,38 @@ def test_chat_turn_run_from_sync_code_for_a_messaging_channel(chat_orgs):
     final = chat_turn_run(schema=acme.schema_name, conversation_id=conversation.pk, text="house in Denver")
     assert final["type"] == "done" and "Cherry Creek" in final["text"]
     assert final["citations"][0]["property_id"] == chat_orgs["acme_ids"][2]
+
+
+@transactional
+async def test_the_turn_is_stored_while_the_model_thinks(chat_orgs, settings):
+    # The visitor's message is written once the request has left for the model (httpcore's trace), not
+    # before it (that work would delay the request) nor at the first token (that would delay the first delta).
+    import asyncio
+
+    from apps.chat.models import Message, Role
+    from apps.chat.services import conversation_open
+    from apps.chat.turn import chat_turn
+
+    @database_sync_to_async
+    def open_conversation():
+        with schema_context(chat_orgs["acme"].schema_name):
+            return conversation_open(token=None).pk
+
+    @database_sync_to_async
+    def visitor_messages(conversation_id):
+        with schema_context(chat_orgs["acme"].schema_name):
+            return Message.objects.filter(conversation_id=conversation_id, role=Role.VISITOR).count()
+
+    with FakeOpenAI("Here is [1].", first_token_delay=1.5) as fake:
+        settings.OPENAI_API_KEY = "sk-test"
+        settings.OPENAI_BASE_URL = fake.base_url
+        chat_model_reset()
+        conversation_id = await open_conversation()
+        frames = chat_turn(schema=chat_orgs["acme"].schema_name, conversation_id=conversation_id, text="a pool")
+        first = asyncio.ensure_future(anext(frames))
+        async with asyncio.timeout(1.2):
+            while not await visitor_messages(conversation_id):
+                await asyncio.sleep(0.02)
+        assert not first.done()  # stored before the first token came
+        assert (await first)["type"] == "delta"
+        assert [frame["type"] async for frame in frames][-1] == "done"
