@@ -20,7 +20,11 @@ SCHEMA_OPTION = "schema_name"
 
 
 class TenantMiddleware(Middleware):
-    """Carry the sender's schema in each message and run the actor inside it."""
+    """Carry the sender's schema in each message and run the actor inside it.
+
+    Each message sets its own schema before it runs; it is not reset afterwards, so consecutive
+    messages of one organization (an outbox draining) keep the connection's search_path.
+    """
 
     def before_enqueue(self, broker, message, delay):
         from django.db import connection
@@ -35,21 +39,23 @@ class TenantMiddleware(Middleware):
         from apps.tenants.selectors import organization_for_schema
 
         schema = message.options.get(SCHEMA_OPTION) or settings.PUBLIC_SCHEMA_NAME
-        connection.set_schema_to_public()
+        if schema == settings.PUBLIC_SCHEMA_NAME:
+            if connection.schema_name != schema:
+                connection.set_schema_to_public()
+            return
         tenant = organization_for_schema(schema)
-        if tenant is None and schema != settings.PUBLIC_SCHEMA_NAME:
+        if tenant is None:
             # The organization was deleted after the job was queued: nothing left to act on.
             logger.warning("Skipping %s: schema %s no longer exists", message.actor_name, schema)
+            connection.set_schema_to_public()
             raise SkipMessage()
-        if tenant is not None:
+        if connection.schema_name == schema:
+            # Already there (the thread's previous message was this organization's too): the connection
+            # keeps its search_path, so no `SET search_path` round trip; the actor sees a fresh row.
+            connection.tenant = tenant
+        else:
             connection.set_tenant(tenant)
 
-    def after_process_message(self, broker, message, *, result=None, exception=None):
-        from django.db import connection
-
-        connection.set_schema_to_public()
-
-    after_skip_message = after_process_message
 
 
 def enqueue_on_commit(actor: dramatiq.Actor, *args: Any, delay_ms: int | None = None, **kwargs: Any) -> None:
