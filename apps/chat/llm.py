@@ -1,7 +1,7 @@
 """The one client of the chat model: OpenAI-compatible streaming with a key, the offline responder without one.
 
 Both take the same `TurnContext` (persona, history, retrieved listings, what the visitor asked)
-and stream text pieces; neither touches the database. The OpenAI SDK is imported here only.
+and stream text pieces; neither touches the database. The OpenAI SDK itself is behind apps/core/openai_client.py.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from django.conf import settings
+
+from apps.core import openai_client
 
 
 class LLMUnavailable(Exception):
@@ -159,18 +161,17 @@ class OpenAIChatModel:
         self._clients: dict[int, Any] = {}
 
     def _client(self):
-        import openai
-
-        # An AsyncOpenAI client belongs to the event loop it first ran on.
+        # An AsyncOpenAI client belongs to the event loop it first ran on. No retries: a visitor is
+        # waiting, so fail fast and say so; the next message tries again.
         loop_id = id(asyncio.get_running_loop())
         client = self._clients.get(loop_id)
         if client is None:
-            client = openai.AsyncOpenAI(
+            client = openai_client.async_client(
                 api_key=self.api_key,
                 base_url=self.base_url,
-                max_retries=0,  # a visitor is waiting: fail fast and say so, the next message retries
-                timeout=openai.Timeout(self.timeout, connect=self.connect_timeout),
-                http_client=openai.DefaultAsyncHttpxClient(event_hooks={"request": [_trace_request_sent]}),
+                timeout=self.timeout,
+                connect_timeout=self.connect_timeout,
+                request_hook=_trace_request_sent,
             )
             self._clients[loop_id] = client
         return client
@@ -185,8 +186,6 @@ class OpenAIChatModel:
     async def stream(
         self, context: TurnContext, stats: StreamStats, on_sent: Callable[[], None] | None = None
     ) -> AsyncIterator[str]:
-        import openai
-
         try:
             sent = _on_request_sent.set(on_sent)
             try:
@@ -208,7 +207,7 @@ class OpenAIChatModel:
                         yield choice.delta.content
                     if choice.finish_reason:
                         stats.finish_reason = choice.finish_reason
-        except openai.APIError as exc:
+        except openai_client.api_error() as exc:
             raise LLMUnavailable(f"{exc.__class__.__name__}: {exc}") from exc
         if stats.finish_reason is None:
             # A stream cut without chunked framing ends "cleanly" with no finish_reason (NOTES).

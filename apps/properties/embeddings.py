@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
+from apps.core import openai_client
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_DIMENSIONS = 384
@@ -186,14 +188,11 @@ class OpenAIEmbedder:
         return vectors
 
     def _embed_batch(self, batch: list[str]) -> list[list[float]]:
-        openai = _import_openai()
-        client = self._get_client(openai)
-        retryable = (
-            openai.APIConnectionError,
-            openai.APITimeoutError,
-            openai.RateLimitError,
-            openai.InternalServerError,
-        )
+        client = self._get_client()
+        try:
+            retryable = openai_client.transient_errors()
+        except openai_client.OpenAIMissing as exc:
+            raise EmbeddingError(str(exc)) from exc
         kwargs: dict[str, Any] = {
             "model": self.model_name,
             "input": batch,
@@ -234,24 +233,16 @@ class OpenAIEmbedder:
                 )
         return vectors
 
-    def _get_client(self, openai: Any) -> Any:
+    def _get_client(self) -> Any:
         if self._client is None:
-            # Retries are ours (with logging and a clear final error), so the SDK's are off.
-            self._client = openai.OpenAI(
-                api_key=self.api_key,
-                base_url=self.base_url,
-                timeout=self.timeout,
-                max_retries=0,
-            )
+            # Retries are ours (with logging and a clear final error); the client's are off.
+            try:
+                self._client = openai_client.sync_client(
+                    api_key=self.api_key, base_url=self.base_url, timeout=self.timeout
+                )
+            except openai_client.OpenAIMissing as exc:
+                raise EmbeddingError(str(exc)) from exc
         return self._client
-
-
-def _import_openai() -> Any:
-    try:
-        import openai
-    except ImportError as exc:
-        raise EmbeddingError("EMBEDDING_PROVIDER=openai needs the 'openai' package: pip install openai") from exc
-    return openai
 
 
 # ---------------------------------------------------------------- sentence-transformers
