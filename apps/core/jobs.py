@@ -57,7 +57,6 @@ class TenantMiddleware(Middleware):
             connection.set_tenant(tenant)
 
 
-
 def enqueue_on_commit(actor: dramatiq.Actor, *args: Any, delay_ms: int | None = None, **kwargs: Any) -> None:
     """Send `actor(*args, **kwargs)` once the current transaction commits, in the current schema.
 
