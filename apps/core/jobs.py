@@ -19,6 +19,17 @@ logger = logging.getLogger(__name__)
 SCHEMA_OPTION = "schema_name"
 
 
+class QueuePrefix(Middleware):
+    """DRAMATIQ_QUEUE_PREFIX in front of every actor's queue, so deployments can share one broker."""
+
+    def before_declare_actor(self, broker, actor):
+        from django.conf import settings
+
+        prefix = settings.DRAMATIQ_QUEUE_PREFIX
+        if prefix and not actor.queue_name.startswith(prefix):
+            actor.queue_name = prefix + actor.queue_name
+
+
 class TenantMiddleware(Middleware):
     """Carry the sender's schema in each message and run the actor inside it.
 

@@ -163,6 +163,7 @@ DRAMATIQ_BROKER = {
     "BROKER": _broker,
     "OPTIONS": _broker_options,
     "MIDDLEWARE": [
+        "apps.core.jobs.QueuePrefix",
         "dramatiq.middleware.AgeLimit",
         "dramatiq.middleware.TimeLimit",
         "dramatiq.middleware.Callbacks",
@@ -194,6 +195,8 @@ LOGIN_URL = "/dashboard/login/"
 # Failed logins allowed per address within the window (seconds); per IP, four times as many.
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=900)
+PASSWORD_RESET_RATE_EMAIL = env("PASSWORD_RESET_RATE_EMAIL", default="3/h")
+PASSWORD_RESET_RATE_IP = env("PASSWORD_RESET_RATE_IP", default="20/h")
 # Seconds the one-time login link from the end of onboarding to the new dashboard stays valid.
 ONBOARDING_LOGIN_LINK_MAX_AGE = env.int("ONBOARDING_LOGIN_LINK_MAX_AGE", default=300)
 DJANGO_SUPERUSER_EMAIL = env("DJANGO_SUPERUSER_EMAIL", default="")

@@ -21,9 +21,11 @@ STORAGES = {
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 
 # The suite runs on the in-memory channel layer and broker whatever the environment says; tests of
-# the Redis layer and broker build their own against REDIS_URL (default: the local server).
+# the Redis layer and broker build their own against REDIS_URL (default: the local server), the
+# RabbitMQ broker test against TEST_RABBITMQ_URL (default: the local server).
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 DRAMATIQ_BROKER = {**DRAMATIQ_BROKER, "BROKER": "dramatiq.brokers.stub.StubBroker", "OPTIONS": {}}
 JOBS_IN_PROCESS = True
 TEST_REDIS_URL = env("REDIS_URL", default="redis://localhost:6379")
+TEST_RABBITMQ_URL = env("TEST_RABBITMQ_URL", default="amqp://guest:guest@localhost:5672")
