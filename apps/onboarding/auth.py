@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 
 from apps.accounts.models import User
-from apps.core.ratelimit import counter_increment, counter_value, request_client_ip
+from apps.core.ratelimit import counter_increment, counter_value, rate_limit_hit, request_client_ip
 
 
 def _key(kind: str, value: str) -> str:
@@ -66,7 +66,30 @@ class LoginForm(forms.Form):
 
 
 class ResetForm(PasswordResetForm):
-    """Django's reset form, also for people invited to a team: they have no password until they set one here."""
+    """Django's reset form, also for people invited to a team: they have no password until they set one here.
+
+    Throttled: past PASSWORD_RESET_RATE_IP the form says when to try again; past PASSWORD_RESET_RATE_EMAIL
+    for one address no more mail goes to it, with the same answer as always (nobody learns whether the
+    address has an account, and nobody can flood its inbox).
+    """
+
+    def __init__(self, request: HttpRequest, *args, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        wait = rate_limit_hit(f"password-reset:ip:{request_client_ip(self.request)}", settings.PASSWORD_RESET_RATE_IP)
+        if wait:
+            minutes = max(1, round(wait / 60))
+            raise forms.ValidationError(
+                f"Too many reset requests from your network. Try again in {minutes} minute{'s' * (minutes != 1)}.",
+                code="rate_limited",
+            )
+        return cleaned
 
     def get_users(self, email: str):
+        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+        if rate_limit_hit(f"password-reset:email:{digest}", settings.PASSWORD_RESET_RATE_EMAIL):
+            return User.objects.none()
         return User.objects.filter(email__iexact=email.strip(), is_active=True)

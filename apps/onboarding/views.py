@@ -126,9 +126,18 @@ class PasswordResetView(auth_views.PasswordResetView):
         _public_only(request)
         return super().dispatch(request, *args, **kwargs)
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
     def form_valid(self, form):
         self.extra_email_context = {"public_base_url": public_base_url(self.request)}
         return super().form_valid(form)
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error("__all__", "rate_limited"):
+            response.status_code = 429
+        return response
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -78,3 +78,20 @@ def test_an_unknown_email_reveals_nothing():
 
 def test_reset_pages_are_not_on_an_organization_host(org):
     assert Client(HTTP_HOST=org.host).get("/password-reset/").status_code == 404
+
+
+def test_one_address_gets_at_most_three_mails_an_hour_and_the_answer_never_changes():
+    user_get_or_create(email="jane@sunrise.test", password="old-Pass-2026")
+    answers = [public().post("/password-reset/", {"email": "jane@sunrise.test"}) for _ in range(5)]
+    assert all(a.status_code == 302 and a["Location"] == "/password-reset/sent/" for a in answers)
+    assert len(mail.outbox) == 3  # the 4th and 5th asks send nothing, and say nothing different
+
+
+def test_too_many_requests_from_one_address_get_a_429_saying_when(settings):
+    settings.PASSWORD_RESET_RATE_IP = "2/h"
+    for n in range(2):
+        assert public().post("/password-reset/", {"email": f"nobody{n}@sunrise.test"}).status_code == 302
+    blocked = public().post("/password-reset/", {"email": "nobody9@sunrise.test"})
+    assert blocked.status_code == 429
+    assert b"Too many reset requests from your network. Try again in" in blocked.content
+    assert mail.outbox == []
