@@ -21,7 +21,9 @@ def event_hook(func: EventHook) -> EventHook:
     return func
 
 
-@transaction.atomic
+# savepoint=False: it runs inside the change's transaction on every write that has an event (a hot path:
+# a savepoint costs two round trips), and a failure here must fail that whole change anyway.
+@transaction.atomic(savepoint=False)
 def event_record(*, type: str, data: dict) -> Event:
     """Record an event of the current tenant's schema. Call it inside the change's transaction."""
     if type not in EventType.values:
