@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -16,17 +14,14 @@ import pika.exceptions
 import pytest
 from django.conf import settings
 from django.db import connection
-from django_tenants.utils import tenant_context
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.common import dq_name, q_name, xq_name
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from apps.core.jobs import TenantMiddleware, discover_actors
-from apps.events.services import event_record
 from apps.webhooks.actors import webhook_deliver, webhooks_sweep
-from apps.webhooks.models import WebhookDelivery
-from apps.webhooks.services import webhook_endpoint_create
+from apps.webhooks.tests.brokers import endpoint_for, kill, record, statuses, wait_until
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.usefixtures("outbox_settings")]
 
@@ -68,30 +63,6 @@ def rabbitmq_broker(monkeypatch, queue_prefix):
     broker.close()
 
 
-def endpoint_for(org, url):
-    with tenant_context(org):
-        return webhook_endpoint_create(organization=org, url=url, event_types=["*"])
-
-
-def record(org, n=1):
-    with tenant_context(org):
-        return [event_record(type="lead.created", data={"lead": {"id": i, "org": org.slug}}) for i in range(n)]
-
-
-def statuses(org) -> dict[str, str]:
-    with tenant_context(org):
-        return dict(WebhookDelivery.objects.values_list("webhook_id", "status"))
-
-
-def wait_until(condition, timeout: float, message: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    pytest.fail(message)
-
-
 def _start_worker(queue_prefix: str, log) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -109,12 +80,6 @@ def _start_worker(queue_prefix: str, log) -> subprocess.Popen:
     return subprocess.Popen(
         command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(10)
 
 
 def test_rabbitmq_broker_runs_each_job_in_its_organizations_schema(
@@ -159,7 +124,7 @@ def test_rabbitmq_broker_runs_each_job_in_its_organizations_schema(
             raise
         finally:
             if worker is not None:
-                _stop(worker)
+                kill(worker)
             second.delete(force_drop=True)
 
     by_path: dict[str, list] = {}

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -20,10 +19,9 @@ from dramatiq.brokers.redis import RedisBroker
 
 from apps.core.jobs import TenantMiddleware
 from apps.core.periodic import periodic_fan_out, periodic_task_get
-from apps.events.services import event_record
 from apps.webhooks.actors import webhook_deliver, webhooks_sweep
 from apps.webhooks.models import WebhookDelivery
-from apps.webhooks.services import webhook_endpoint_create
+from apps.webhooks.tests.brokers import endpoint_for, kill, record, statuses, wait_until
 
 pytestmark = [pytest.mark.redis, pytest.mark.usefixtures("outbox_settings")]
 
@@ -48,30 +46,6 @@ def redis_broker(monkeypatch):
     if keys:
         broker.client.delete(*keys)
     broker.close()
-
-
-def endpoint_for(org, url):
-    with tenant_context(org):
-        return webhook_endpoint_create(organization=org, url=url, event_types=["*"])
-
-
-def record(org, n=1):
-    with tenant_context(org):
-        return [event_record(type="lead.created", data={"lead": {"id": i, "org": org.slug}}) for i in range(n)]
-
-
-def statuses(org) -> dict[str, str]:
-    with tenant_context(org):
-        return dict(WebhookDelivery.objects.values_list("webhook_id", "status"))
-
-
-def wait_until(condition, timeout: float, message: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    pytest.fail(message)
 
 
 def test_redis_broker_runs_each_job_in_its_organizations_schema(committed_org, redis_broker, receiver):
@@ -112,12 +86,6 @@ def _start_worker(namespace: str, log) -> subprocess.Popen:
     )
 
 
-def _kill(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(10)
-
-
 def test_a_worker_killed_mid_delivery_loses_nothing(committed_org, redis_broker, receiver):
     endpoint_for(committed_org, receiver.url)
     namespace = redis_broker.namespace
@@ -129,7 +97,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(committed_org, redis_broker,
             events = record(committed_org, n=5)
             receiver.wait_for(1, timeout=30)
             assert receiver.requests, "the first worker never started delivering"
-            _kill(first)  # SIGKILL while the receiver holds its request(s) unanswered
+            kill(first)  # SIGKILL while the receiver holds its request(s) unanswered
             assert first.returncode == -signal.SIGKILL
             held = {r.headers["webhook-id"] for r in receiver.requests}
             assert not receiver.answered and set(statuses(committed_org).values()) == {"pending"}
@@ -149,9 +117,9 @@ def test_a_worker_killed_mid_delivery_loses_nothing(committed_org, redis_broker,
             print(log.read()[-5000:])
             raise
         finally:
-            _kill(first)
+            kill(first)
             if second is not None:
-                _kill(second)
+                kill(second)
 
     expected = {f"msg_{event.uid.hex}" for event in events}
     delivered = [request.headers["webhook-id"] for request, status in receiver.answered if status == 200]
