@@ -8,10 +8,14 @@ A scratch organization (deleted afterwards) gets one endpoint pointing at a rece
 producer threads, as fast as they go (or at --rate). The jobs run on the configured broker with
 worker threads in this process (the embedded default of `make run`), or with --redis URL in
 --processes worker processes over Redis (as `make worker` runs them; a namespace of this run).
-It prints verified deliveries per second, the lag from commit to verified delivery (p50/p99, first
-tries and all), lost and duplicated deliveries, and the same receiver driven by a plain HTTP
-client loop (pre-signed bodies, one thread) as the baseline. The machine's load average is printed
-too: on a shared 2-core machine, other work moves these numbers a lot.
+
+Two phases of --events each: live (the workers deliver while the producers commit; the delivery
+rate can be no higher than the producers', which it prints) and backlog (every event is committed
+first, then the workers start: what the outbox itself delivers per second). For each it prints
+verified deliveries per second, lost and duplicated deliveries; for the live phase also the lag
+from commit to verified delivery (p50/p99, first tries and all). The baseline is the same receiver
+driven by a plain HTTP client loop (pre-signed bodies, one thread). The machine's load average is
+printed too: on a shared 2-core machine, other work moves these numbers a lot.
 
 Retry delays: the production schedule (5 s, 5 min, 30 min, …) would leave the 20 % that failed
 waiting minutes to hours; this run uses one second per step (nine steps, like production), so
