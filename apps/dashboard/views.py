@@ -62,6 +62,7 @@ from apps.leads.models import LeadSource, LeadStatus
 from apps.leads.selectors import lead_get, lead_list
 from apps.leads.services import lead_status_change
 from apps.onboarding.auth import LoginForm
+from apps.onboarding.invitations import invitation_send
 from apps.onboarding.services import dashboard_login_redeem
 from apps.onboarding.views import public_base_url
 from apps.properties.actors import (
@@ -543,7 +544,15 @@ def team_invite(request: HttpRequest) -> HttpResponse:
                 # The plan's seats limit lands here too, as an error of the whole form.
                 form.add_error(exc.attr if exc.attr in form.fields else None, exc.detail)
             else:
-                messages.success(request, f"{membership.user.email} joined as {membership.get_role_display()}.")
+                joined = f"{membership.user.email} joined as {membership.get_role_display()}."
+                if invitation_send(request=request, membership=membership):
+                    messages.success(request, f"{joined} We emailed them an invitation.")
+                else:
+                    messages.warning(
+                        request,
+                        f"{joined} The invitation email could not be sent; they can sign in after choosing a "
+                        "password with “Forgot your password?” on the sign-in page.",
+                    )
                 return redirect("dashboard:team")
     return _team_page(request, form=form, status=400)
 

@@ -109,3 +109,49 @@ def test_owner_changes_roles_removes_members_and_never_the_last_owner(org, other
     theirs = membership(other_org, people["outsider"])
     assert owner.post(f"/dashboard/team/{theirs.pk}/remove/").status_code == 404
     assert Membership.objects.filter(pk=theirs.pk).exists()
+
+
+def test_the_invited_get_an_email_and_a_newcomer_sets_a_password_with_its_link(org, settings):
+    import re
+
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox = []
+    owner = User.objects.get(email="owner@acme.test")  # the second of the starter plan's two seats is the invitee's
+    joined = browser(org, owner).post("/dashboard/team/invite/", {"email": "Newbie@Example.com", "role": "member"})
+    assert joined.status_code == 302
+    [message] = mail.outbox
+    assert message.to == ["newbie@example.com"]
+    assert message.subject == f"owner@acme.test invited you to {org.name}"
+    assert f"to the team of {org.name} as Member" in message.body
+    assert f"http://{org.host}/dashboard/" in message.body
+    link = re.search(r"http://\S+/password-reset/\S+", message.body).group(0)
+
+    public = Client(HTTP_HOST="localhost")
+    form_url = public.get(link.split("localhost", 1)[1].lstrip(":0123456789"))["Location"]
+    done = public.post(form_url, {"new_password1": "a-Fresh-pass-2026", "new_password2": "a-Fresh-pass-2026"})
+    assert done.status_code == 302
+    assert User.objects.get(email="newbie@example.com").check_password("a-Fresh-pass-2026")
+
+
+def test_someone_with_an_account_is_told_to_sign_in_and_a_failed_mail_is_reported(org, settings):
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox = []
+    owner = User.objects.get(email="owner@acme.test")  # the second of the starter plan's two seats is the invitee's
+    User.objects.create_user(email="known@example.com", password="known-Pass-2026")
+    browser(org, owner).post("/dashboard/team/invite/", {"email": "known@example.com", "role": "member"})
+    [message] = mail.outbox
+    assert "/password-reset/" not in message.body and "Sign in to the dashboard with your usual" in message.body
+
+    Membership.objects.filter(user__email="known@example.com").delete()
+    # The real Postmark backend, with nothing listening where it sends.
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "test-token", "POSTMARK_API_URL": "http://127.0.0.1:9/"}
+    page = browser(org, owner).post(
+        "/dashboard/team/invite/", {"email": "known@example.com", "role": "member"}, follow=True
+    )
+    assert b"known@example.com joined as Member" in page.content
+    assert b"The invitation email could not be sent" in page.content
