@@ -239,9 +239,10 @@ def vector_rows(queryset: QuerySet) -> list[tuple]:
     listings (benchmarks/search.py). Bound on the server it travels as a parameter.
     """
     sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:  # a Django cursor first: it sets the organization's search_path
+    with connection.cursor() as cursor, psycopg.Cursor(cursor.connection) as bound:
+        # The Django cursor comes first: opening it sets the organization's search_path.
         started = time.monotonic()
-        rows = psycopg.Cursor(cursor.connection).execute(sql, params).fetchall()
+        rows = bound.execute(sql, params).fetchall()
     if connection.queries_logged:  # still seen by query counts in tests and the debug log, as Django's own are
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
     return rows
