@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
@@ -131,6 +132,8 @@ class MessageLog(models.Model):
     )
     to = models.EmailField(max_length=254)
     subject = models.CharField(max_length=300)
+    # The listings this mail recommended: a later step of the sequence recommends others first.
+    listing_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     status = models.CharField(max_length=15, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
     provider_message_id = models.CharField(max_length=100, blank=True, default="")
     error = models.TextField(blank=True, default="")

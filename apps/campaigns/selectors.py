@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -128,16 +128,33 @@ def _lead_filters(attributes: Mapping[str, Any]) -> list[dict[str, Any]]:
     return attempts
 
 
-def listings_for_lead(*, attributes: Mapping[str, Any], limit: int = RECOMMENDED_LISTINGS) -> list:
-    """Active listings matching what the lead asked for (budget, type, bedrooms, area), relaxed until some match."""
-    from apps.properties.selectors import property_search
+def listings_for_lead(
+    *, attributes: Mapping[str, Any], exclude_ids: Collection[int] = (), limit: int = RECOMMENDED_LISTINGS
+) -> list:
+    """Active listings matching what the lead asked for (budget, type, bedrooms, area), relaxed until some match.
 
+    Listings in `exclude_ids` (already recommended to this lead) come only after fresh ones, to fill up
+    to `limit`: a follow-up shows something new when the catalog has it, and still shows something when not.
+    """
+    from apps.properties.selectors import MAX_SEARCH_LIMIT, property_search
+
+    excluded = set(exclude_ids)
+    wanted = min(limit + len(excluded), MAX_SEARCH_LIMIT)
     for filters in _lead_filters(attributes or {}):
         try:
-            hits = property_search(query="", filters=filters, limit=limit)
+            hits = property_search(query="", filters=filters, limit=wanted)
         except ApplicationError as exc:  # a criterion no filter accepts: try without it
             logger.info("Listing filters %s refused: %s", filters, exc)
             continue
         if hits:
-            return [hit.property for hit in hits]
+            listings = [hit.property for hit in hits]
+            fresh = [listing for listing in listings if listing.pk not in excluded]
+            return (fresh + [listing for listing in listings if listing.pk in excluded])[:limit]
     return []
+
+
+def listing_ids_recommended(*, lead) -> set[int]:
+    """Every listing the lead's earlier mails recommended."""
+    from apps.campaigns.models import MessageLog
+
+    return {pk for ids in MessageLog.objects.filter(lead=lead).values_list("listing_ids", flat=True) for pk in ids}

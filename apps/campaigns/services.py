@@ -40,7 +40,13 @@ from apps.campaigns.models import (
     Suppression,
     SuppressionReason,
 )
-from apps.campaigns.selectors import blasts_due, enrollments_due, listings_for_lead, suppression_exists
+from apps.campaigns.selectors import (
+    blasts_due,
+    enrollments_due,
+    listing_ids_recommended,
+    listings_for_lead,
+    suppression_exists,
+)
 from apps.campaigns.serializers import message_log_data
 from apps.campaigns.tokens import unsubscribe_token_make, unsubscribe_token_read
 from apps.core.errors import ApplicationError, ErrorCode
@@ -470,12 +476,8 @@ def _enrollment_step_prepare(*, enrollment_id: int) -> _Prepared | None:
         organization_id=organization.pk, schema=connection.schema_name, email=lead.email, message_log_id=log.pk
     )
     unsubscribe_url = public_url(f"/unsubscribe/{token}/")
-    context = mail_context(
-        lead=lead,
-        organization=organization,
-        listings=listings_for_lead(attributes=lead.attributes or {}),
-        unsubscribe_url=unsubscribe_url,
-    )
+    listings = listings_for_lead(attributes=lead.attributes or {}, exclude_ids=listing_ids_recommended(lead=lead))
+    context = mail_context(lead=lead, organization=organization, listings=listings, unsubscribe_url=unsubscribe_url)
     try:
         rendered = mail_render(subject=step.subject, body=step.body, context=context)
     except TemplateError as exc:
@@ -484,7 +486,8 @@ def _enrollment_step_prepare(*, enrollment_id: int) -> _Prepared | None:
         log.save()
         return None
     log.subject = rendered.subject
-    log.save(update_fields=["subject"])
+    log.listing_ids = [listing.pk for listing in listings]
+    log.save(update_fields=["subject", "listing_ids"])
     mail = OutgoingMail(
         to=lead.email,
         subject=rendered.subject,

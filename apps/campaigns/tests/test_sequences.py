@@ -285,3 +285,32 @@ def test_sequences_of_one_organization_never_touch_another(org, other_org):
         assert email_sequences_run() == 0
         assert Suppression.objects.count() == 1 and not MessageLog.objects.exists()
     assert [message.subject for message in mail.outbox] == ["Welcome to Acme Realty, Ana!"]
+
+
+def test_a_follow_up_recommends_listings_the_lead_has_not_been_shown(in_org):
+    # Five Austin houses within budget: the first mail shows three, the day-3 mail the other two first.
+    houses = add_listings(
+        [
+            {
+                "title": f"Austin house {n}",
+                "property_type": "house",
+                "price": 300_000 + n,
+                "bedrooms": 3,
+                "city": "Austin",
+            }
+            for n in range(5)
+        ]
+    )
+    with time_machine.travel(T0, tick=False) as clock:
+        lead = new_lead(areas=["Austin"], property_type="house", budget_max=450_000)
+        assert email_sequences_run() == 1
+        clock.move_to(T0 + timedelta(days=3, minutes=5))
+        assert email_sequences_run() == 1
+    first, second = MessageLog.objects.filter(lead=lead).order_by("created_at")
+    assert len(first.listing_ids) == 3 and len(second.listing_ids) == 3
+    assert set(first.listing_ids) | set(second.listing_ids) == {house.pk for house in houses}
+    fresh = set(second.listing_ids) - set(first.listing_ids)
+    assert len(fresh) == 2 and second.listing_ids[:2] == [pk for pk in second.listing_ids if pk in fresh]
+    for pk in second.listing_ids:
+        title = next(house.title for house in houses if house.pk == pk)
+        assert title in mail.outbox[1].body
