@@ -72,6 +72,10 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_NAME = "public"
 # pgvector and pg_trgm live in their own schema that every tenant's search_path reaches.
 PG_EXTRA_SEARCH_PATHS = ["extensions"]
+# django-tenants would query the database at start-up (Django warns about it in every command) to check
+# that no tenant owns a schema on that path; `extensions` is a reserved slug (apps.tenants.models), and
+# apps/tenants/tests/test_schema_safety.py checks that no organization can be created with it.
+SKIP_PG_EXTRA_VALIDATION = True
 # New schemas are built from a migrated template schema (apps.tenants.provisioning).
 TENANT_TEMPLATE_SCHEMA = "tenant_template"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]

@@ -36,3 +36,18 @@ def test_savepoint_rollback_never_reads_another_tenant(org, other_org, settings,
     assert connection.schema_name == org.schema_name
     assert list(Property.objects.values_list("title", flat=True)) == ["acme's"]
     connection.set_schema_to_public()
+
+
+@pytest.mark.parametrize("slug", ["extensions", "public", "tenant-template", "information-schema"])
+def test_no_organization_can_take_a_schema_the_platform_uses(db, slug):
+    # Startup skips django-tenants' database check of PG_EXTRA_SEARCH_PATHS (SKIP_PG_EXTRA_VALIDATION):
+    # this is what makes it safe. `extensions` holds pgvector and pg_trgm for every tenant.
+    from apps.core.errors import ApplicationError
+    from apps.tenants.models import Organization
+    from apps.tenants.services import organization_create
+
+    before = list(Organization.objects.filter(slug=slug))  # the public tenant's own row is `public`
+    with pytest.raises(ApplicationError) as refused:
+        organization_create(slug=slug, name="Squatter", owner_email=f"owner@{slug}.test")
+    assert refused.value.attr == "slug"
+    assert list(Organization.objects.filter(slug=slug)) == before
