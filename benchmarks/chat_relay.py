@@ -15,13 +15,10 @@ import sys
 import tempfile
 import time
 import uuid
-import warnings
 from decimal import Decimal
 
 from _setup import ROOT, django_setup, median, percentile
 
-# Raised by an app's ready() at start-up, not by anything measured here; it would sit atop the table.
-warnings.filterwarnings("ignore", message="Accessing the database during app initialization")
 django_setup()
 logging.getLogger("httpx2").setLevel(logging.WARNING)  # the SDK logs each request at INFO
 
