@@ -41,10 +41,12 @@ def _public_schema_first():
     from django.core.cache import cache
     from django.db import connection
 
+    from apps.billing.selectors import ai_allowance_forget
     from apps.tenants.selectors import organization_forget
 
     cache.clear()
     organization_forget()
+    ai_allowance_forget()
     connection.set_schema_to_public()
     yield
     connection.set_schema_to_public()

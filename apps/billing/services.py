@@ -15,7 +15,7 @@ from django_tenants.utils import schema_context
 from apps.billing import stripe_client
 from apps.billing.models import Entitlement, Plan, ProcessedStripeEvent, Subscription, SubscriptionStatus
 from apps.billing.plans import DEFAULT_PLAN_CODE, DEFAULT_PLANS
-from apps.billing.selectors import subscription_data, subscription_is_read_only
+from apps.billing.selectors import ai_allowance_forget, subscription_data, subscription_is_read_only
 from apps.billing.usage import usage_get
 from apps.core.errors import ApplicationError, ErrorCode
 from apps.events.models import EventType
@@ -69,6 +69,7 @@ def subscription_start_trial(*, organization: Organization, plan_code: str = DEF
             "trial_ends_at": timezone.now() + timedelta(days=settings.TRIAL_DAYS),
         },
     )
+    ai_allowance_forget(organization.pk)
     return subscription
 
 
@@ -385,6 +386,7 @@ def _subscription_sync(*, subscription: Subscription, stripe_subscription_id: st
     subscription.current_period_end = _period_end(remote)
     subscription.trial_ends_at = _from_timestamp(remote.get("trial_end"))
     subscription.save()
+    ai_allowance_forget(subscription.organization_id)
     if _visible_state(subscription) != before:
         organization = subscription.organization
         with schema_context(organization.schema_name):

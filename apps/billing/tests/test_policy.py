@@ -235,3 +235,67 @@ def test_wrong_key_on_a_canceled_organization_is_still_401(org, client_for):
     _set(org, status="canceled")
     response = client_for(org, api_key="wrong.key").patch("/api/v1/organization/", {"name": "x"}, format="json")
     assert response.status_code == 401
+
+
+# --- the AI reply allowance a process remembers between chat turns ----------------------------------
+
+
+def _ai_limit(org, limit: int) -> None:
+    plan = Subscription.objects.get(organization=org).plan
+    plan.entitlements = {**plan.entitlements, "ai_replies_per_month": limit}
+    plan.save()
+
+
+def _reads_the_database(org) -> bool:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert ai_replies_allowed(org)[0] is True
+    return len(queries) > 0
+
+
+def test_a_healthy_allowance_is_remembered_for_the_next_turns(org, django_assert_num_queries):
+    assert ai_replies_allowed(org) == (True, "")
+    with django_assert_num_queries(0):
+        assert ai_replies_allowed(org) == (True, "")
+
+
+def test_the_remembered_allowance_runs_out_and_is_read_again(settings, org, django_assert_num_queries):
+    from apps.billing import selectors
+
+    _ai_limit(org, selectors.AI_ALLOWANCE_HEADROOM + 3)  # 23 left: this reply and 2 more from memory
+    assert ai_replies_allowed(org)[0] is True
+    with django_assert_num_queries(0):
+        assert ai_replies_allowed(org)[0] is True
+        assert ai_replies_allowed(org)[0] is True
+    assert _reads_the_database(org)
+
+
+def test_near_its_limit_the_allowance_is_read_every_time(org):
+    from apps.billing import selectors
+
+    _ai_limit(org, selectors.AI_ALLOWANCE_HEADROOM)
+    assert _reads_the_database(org)
+    assert _reads_the_database(org)
+    _ai_limit(org, 0)
+    assert ai_replies_allowed(org) == (False, AI_PAUSED_VISITOR_MESSAGE)
+
+
+def test_a_remembered_allowance_ends_with_its_seconds_and_at_a_subscription_change(
+    stripe_settings, fake_stripe, stripe_webhook, org, monkeypatch
+):
+    from apps.billing import selectors
+
+    assert ai_replies_allowed(org)[0] is True
+    _set(org, status="canceled")  # behind the platform's back: seen once the memory expires
+    assert ai_replies_allowed(org)[0] is True
+    monkeypatch.setattr(selectors, "AI_ALLOWANCE_SECONDS", 0.0)
+    assert ai_replies_allowed(org)[0] is False
+    monkeypatch.undo()
+
+    _upgrade_to_pro(fake_stripe, stripe_webhook, org)
+    assert ai_replies_allowed(org)[0] is True
+    current = fake_stripe.set_subscription("sub_acme", status="canceled", plan="pro", customer="cus_acme")
+    assert stripe_webhook.post(stripe_event("customer.subscription.deleted", current)).status_code == 200
+    assert ai_replies_allowed(org) == (False, AI_PAUSED_VISITOR_MESSAGE)
