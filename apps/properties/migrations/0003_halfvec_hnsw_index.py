@@ -20,6 +20,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='propertyembedding',
-            index=pgvector.django.indexes.HnswIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.comparison.Cast('vector', pgvector.django.halfvec.HalfVectorField(dimensions=384)), name='halfvec_cosine_ops'), ef_construction=128, m=16, name='property_embedding_hnsw'),
+            index=pgvector.django.indexes.HnswIndex(django.contrib.postgres.indexes.OpClass(django.db.models.functions.comparison.Cast('vector', pgvector.django.halfvec.HalfVectorField(dimensions=384)), name='halfvec_cosine_ops'), ef_construction=256, m=16, name='property_embedding_hnsw'),
         ),
     ]
