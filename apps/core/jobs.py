@@ -68,6 +68,11 @@ class TenantMiddleware(Middleware):
             connection.set_tenant(tenant)
 
 
+def enqueue(actor: dramatiq.Actor, *args: Any, schema: str, delay_ms: int | None = None, **kwargs: Any) -> None:
+    """Send `actor(*args, **kwargs)` now, to run in `schema`."""
+    actor.send_with_options(args=args, kwargs=kwargs, delay=delay_ms, **{SCHEMA_OPTION: schema})
+
+
 def enqueue_on_commit(actor: dramatiq.Actor, *args: Any, delay_ms: int | None = None, **kwargs: Any) -> None:
     """Send `actor(*args, **kwargs)` once the current transaction commits, in the current schema.
 
@@ -76,11 +81,7 @@ def enqueue_on_commit(actor: dramatiq.Actor, *args: Any, delay_ms: int | None = 
     from django.db import connection, transaction
 
     schema = connection.schema_name
-
-    def send() -> None:
-        actor.send_with_options(args=args, kwargs=kwargs, delay=delay_ms, **{SCHEMA_OPTION: schema})
-
-    transaction.on_commit(send, robust=False)
+    transaction.on_commit(lambda: enqueue(actor, *args, schema=schema, delay_ms=delay_ms, **kwargs), robust=False)
 
 
 def discover_actors() -> None:

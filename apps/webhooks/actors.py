@@ -18,6 +18,14 @@ def webhook_deliver(delivery_id: int) -> None:
     services.webhook_delivery_attempt(delivery_id=delivery_id)
 
 
+# The first tries of new events: what is due in this organization's outbox, in batches (see
+# services.webhook_deliveries_drain). A batch of concurrent requests takes at most about WEBHOOK_TIMEOUT,
+# and a drain hands over to a fresh message after DRAIN_SECONDS.
+@dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=1_000, max_backoff=30_000, time_limit=90_000)
+def webhooks_drain() -> None:
+    services.webhook_deliveries_drain()
+
+
 @dramatiq.actor(queue_name=QUEUE, max_retries=0, time_limit=120_000)
 def webhooks_sweep() -> None:
     # No retries: the scheduler sends a fresh sweep every WEBHOOK_SWEEP_INTERVAL anyway.

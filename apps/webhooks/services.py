@@ -1,7 +1,8 @@
 """Writes of webhooks: endpoints and their secrets, the outbox rows of each event, attempts, replay and sweep.
 
 Delivery guarantees, in one place:
-- the event and its delivery rows commit together (the event hook), and the job is queued after commit;
+- the event and its delivery rows commit together (the event hook), and after commit a drain of the
+  organization's outbox is queued (coalesced: see webhook_deliveries_drain);
 - an attempt holds the delivery's row lock (FOR UPDATE SKIP LOCKED) from the claim to the recorded
   result, so two messages for one delivery never send concurrently and a succeeded delivery is
   never sent again (except by replay). The lock is our lease: when a worker dies, PostgreSQL
@@ -19,10 +20,13 @@ import json
 import logging
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -30,7 +34,7 @@ from django.utils import timezone
 from apps.billing.models import Entitlement
 from apps.billing.services import entitlement_check
 from apps.core.errors import ApplicationError, ErrorCode
-from apps.core.jobs import enqueue_on_commit
+from apps.core.jobs import enqueue, enqueue_on_commit
 from apps.events.models import Event, EventType
 from apps.tenants.models import Organization
 from apps.webhooks import clients
@@ -223,7 +227,8 @@ def _fan_out_sql(*, platform: bool) -> str:
 def webhook_deliveries_create_for_event(event: Event) -> list[int]:
     """The event hook: one delivery per subscribed active endpoint (+ N8N_WEBHOOK_URL), queued after commit.
 
-    One INSERT … SELECT finds the subscribers and writes their rows (see the hot path note below).
+    One INSERT … SELECT finds the subscribers and writes their rows (see the hot path note below); the
+    first tries go out in batches (webhook_deliveries_drain), retries, replays and the sweep one by one.
     """
     params = {
         "event": event.pk,
@@ -236,8 +241,9 @@ def webhook_deliveries_create_for_event(event: Event) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(_fan_out_sql(platform=bool(settings.N8N_WEBHOOK_URL)), params)
         ids = [row[0] for row in cursor.fetchall()]
-    for delivery_id in ids:
-        _enqueue(WebhookDelivery(pk=delivery_id))
+    if ids:
+        schema = connection.schema_name
+        transaction.on_commit(lambda: _drain_kick(schema), robust=False)
     return ids
 
 
@@ -306,18 +312,45 @@ def _instance(model, values: list) -> Any:
     return model.from_db(connection.alias, [field.attname for field in fields], converted)
 
 
+def _deliveries_from_rows(rows: list[tuple]) -> list[WebhookDelivery]:
+    """Deliveries with their event and endpoint from claim rows; one endpoint instance per endpoint."""
+    sizes = [len(model._meta.concrete_fields) for model in (WebhookDelivery, Event, WebhookEndpoint)]
+    endpoints: dict[int, WebhookEndpoint] = {}
+    deliveries = []
+    for row in rows:
+        delivery = _instance(WebhookDelivery, list(row[: sizes[0]]))
+        delivery.event = _instance(Event, list(row[sizes[0] : sizes[0] + sizes[1]]))
+        endpoint = _instance(WebhookEndpoint, list(row[sizes[0] + sizes[1] :]))
+        # Shared within a claim: what one attempt learns about the endpoint (failing, disabled) the next sees.
+        delivery.endpoint = endpoints.setdefault(endpoint.pk, endpoint) if endpoint is not None else None
+        deliveries.append(delivery)
+    return deliveries
+
+
 def _delivery_claim(*, delivery_id: int, now) -> WebhookDelivery | None:
     """Lock the delivery if outstanding and due (skipped if another worker holds it), with its event and endpoint."""
     with connection.cursor() as cursor:
         cursor.execute(_claim_sql(), [delivery_id, *OUTSTANDING, now])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    sizes = [len(model._meta.concrete_fields) for model in (WebhookDelivery, Event, WebhookEndpoint)]
-    delivery = _instance(WebhookDelivery, list(row[: sizes[0]]))
-    delivery.event = _instance(Event, list(row[sizes[0] : sizes[0] + sizes[1]]))
-    delivery.endpoint = _instance(WebhookEndpoint, list(row[sizes[0] + sizes[1] :]))
-    return delivery
+        rows = cursor.fetchall()
+    return _deliveries_from_rows(rows)[0] if rows else None
+
+
+@functools.cache
+def _claim_due_sql() -> str:
+    # The claim of one delivery, for every due one instead: served by webhook_delivery_due_idx.
+    single = _claim_sql()
+    head, _, _ = single.partition('WHERE d."id" = %s AND ')
+    return (
+        f'{head}WHERE d."status" IN (%s, %s) AND d."next_attempt_at" <= %s '
+        'ORDER BY d."next_attempt_at", d."id" LIMIT %s FOR UPDATE OF d SKIP LOCKED'
+    )
+
+
+def _deliveries_claim_due(*, now, limit: int) -> list[WebhookDelivery]:
+    """Lock up to `limit` due outstanding deliveries, oldest first, skipping those in flight elsewhere."""
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_due_sql(), [*OUTSTANDING, now, limit])
+        return _deliveries_from_rows(cursor.fetchall())
 
 
 @functools.cache
@@ -363,16 +396,115 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     delivery = _delivery_claim(delivery_id=delivery_id, now=timezone.now() + CLOCK_TOLERANCE)
     if delivery is None:
         return None
-    endpoint = delivery.endpoint
-    if endpoint is not None and not endpoint.is_active:
-        return _finish(delivery, status=DeliveryStatus.DEAD, error=f"Endpoint disabled: {endpoint.disabled_reason}")
-    url, secrets, trusted = _destination(delivery)
-    if not url:
-        return _finish(delivery, status=DeliveryStatus.DEAD, error="N8N_WEBHOOK_URL is no longer set.")
+    return _attempts_run([delivery])[0]
 
-    body = webhook_payload(delivery)
-    # Signed at send time: receivers reject timestamps older than their tolerance (5 minutes).
-    headers = signed_headers(webhook_id=delivery.webhook_id, timestamp=int(time.time()), body=body, secrets=secrets)
+
+# --- the drain: first tries in batches ----------------------------------------------------------------
+#
+# One message per delivery costs the worker ~1 ms of CPU beyond the request itself (the message, its
+# transaction, its claim): a third of what bounded deliveries per second (benchmarks/outbox.py). New
+# events therefore queue a drain of their organization's outbox instead, which claims the due
+# deliveries DRAIN_BATCH at a time (one query, one transaction, row locks as the lease, as above) and
+# sends each batch concurrently, so one slow receiver holds up its batch for WEBHOOK_TIMEOUT at most.
+#
+# Drains are coalesced: after a commit, a drain is queued only if none is waiting (a marker in the
+# cache), and a drain removes the marker before its first claim. A delivery committed before that
+# removal is seen by the claim; one committed after it queues a new drain. So every commit is covered,
+# with one waiting drain per organization however many events arrive. A drain that finds a full batch
+# queues another (through the same marker), so a backlog spreads over the worker's threads. This needs
+# the producers and the drains to share the cache: true of the in-process worker and of a Redis cache;
+# otherwise (RabbitMQ without REDIS_URL) every commit queues its own drain. A lost drain message leaves
+# its marker for DRAIN_MARK_SECONDS; the sweep re-queues what it stranded, as for any lost message.
+
+DRAIN_BATCH = 20
+DRAIN_SECONDS = 20.0
+DRAIN_MARK_SECONDS = 5
+
+
+def _drain_marker(schema: str) -> str:
+    return f"webhooks:drain:{schema}"
+
+
+def _drains_coalesce() -> bool:
+    from dramatiq.brokers.stub import StubBroker
+
+    from apps.webhooks.actors import webhooks_drain
+
+    return isinstance(webhooks_drain.broker, StubBroker) or not isinstance(caches["default"], LocMemCache)
+
+
+def _drain_kick(schema: str) -> None:
+    """Queue a drain of `schema`'s outbox unless one is already waiting (call after the commit)."""
+    from apps.webhooks.actors import webhooks_drain
+
+    try:
+        if _drains_coalesce() and not cache.add(_drain_marker(schema), 1, DRAIN_MARK_SECONDS):
+            return
+    except Exception:  # the cache is down: queue the drain anyway, uncoalesced
+        logger.warning("webhook drain marker unavailable for %s; queueing a drain anyway", schema, exc_info=True)
+    enqueue(webhooks_drain, schema=schema)
+
+
+def webhook_deliveries_drain(*, batch: int | None = None) -> int:
+    """Attempt the due deliveries of this schema, a batch at a time, until none is left; returns how many."""
+    batch = batch or DRAIN_BATCH
+    schema = connection.schema_name
+    if _drains_coalesce():
+        cache.delete(_drain_marker(schema))
+    started = time.monotonic()
+    tried = 0
+    while True:
+        with transaction.atomic():
+            # No clock tolerance here (unlike a message's own delivery): a retry is never sent early.
+            deliveries = _deliveries_claim_due(now=timezone.now(), limit=batch)
+            if deliveries:
+                _attempts_run(deliveries)
+        tried += len(deliveries)
+        if len(deliveries) < batch:
+            return tried
+        # A full batch: there may be more. Another drain may help now; past DRAIN_SECONDS it takes over.
+        _drain_kick(schema)
+        if time.monotonic() - started >= DRAIN_SECONDS:
+            return tried
+
+
+# --- one attempt of each claimed delivery -------------------------------------------------------------
+
+
+def _attempts_run(deliveries: list[WebhookDelivery]) -> list[WebhookDelivery]:
+    """Send each claimed delivery once (concurrently when several) and record the results."""
+    sends: list[tuple[WebhookDelivery, str, bool, bytes, dict[str, str]]] = []
+    for delivery in deliveries:
+        endpoint = delivery.endpoint
+        if endpoint is not None and not endpoint.is_active:
+            _finish(delivery, status=DeliveryStatus.DEAD, error=f"Endpoint disabled: {endpoint.disabled_reason}")
+            continue
+        url, secrets, trusted = _destination(delivery)
+        if not url:
+            _finish(delivery, status=DeliveryStatus.DEAD, error="N8N_WEBHOOK_URL is no longer set.")
+            continue
+        body = webhook_payload(delivery)
+        # Signed at send time: receivers reject timestamps older than their tolerance (5 minutes).
+        headers = signed_headers(webhook_id=delivery.webhook_id, timestamp=int(time.time()), body=body, secrets=secrets)
+        sends.append((delivery, url, trusted, body, headers))
+    if len(sends) == 1:
+        results = [_send(*sends[0][1:])]
+    elif sends:
+        with ThreadPoolExecutor(max_workers=min(len(sends), DRAIN_BATCH), thread_name_prefix="webhook-send") as pool:
+            results = list(pool.map(lambda send: _send(*send[1:]), sends))
+    else:
+        results = []
+    failing_before = {d.endpoint.pk: d.endpoint.failing_since for d in deliveries if d.endpoint is not None}
+    succeeded: set[int] = set()
+    for (delivery, _url, _trusted, _body, headers), (response, started_at) in zip(sends, results, strict=True):
+        _attempt_record(delivery, response=response, headers=headers, started_at=started_at)
+        if response.ok and delivery.endpoint is not None:
+            succeeded.add(delivery.endpoint.pk)
+    _failing_streaks_save(deliveries, failing_before, succeeded)
+    return deliveries
+
+
+def _send(url: str, trusted: bool, body: bytes, headers: dict[str, str]) -> tuple[clients.Response, Any]:
     started_at = timezone.now()
     started = time.perf_counter()
     try:
@@ -382,7 +514,26 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         response = clients.Response(None, int((time.perf_counter() - started) * 1000), error=f"Refused: {exc}")
     except ConnectionError as exc:
         response = clients.Response(None, int((time.perf_counter() - started) * 1000), error=str(exc))
-    return _attempt_record(delivery, response=response, headers=headers, started_at=started_at)
+    return response, started_at
+
+
+def _failing_streaks_save(deliveries: list[WebhookDelivery], before: dict[int, Any], succeeded: set[int]) -> None:
+    """Write each endpoint's failing streak once per claim, as its attempts left it.
+
+    A streak that ended is cleared; one that started keeps an earlier start another worker wrote,
+    unless a success of this claim ended that one.
+    """
+    endpoints = {d.endpoint.pk: d.endpoint for d in deliveries if d.endpoint is not None}
+    for pk, endpoint in endpoints.items():
+        if endpoint.failing_since == before.get(pk) or not endpoint.is_active:
+            continue
+        rows = WebhookEndpoint.objects.filter(pk=pk)
+        if endpoint.failing_since is None:
+            rows.filter(failing_since__isnull=False).update(failing_since=None)
+        elif pk in succeeded:
+            rows.update(failing_since=endpoint.failing_since)
+        else:
+            rows.filter(failing_since__isnull=True).update(failing_since=endpoint.failing_since)
 
 
 def _attempt_record(
@@ -404,10 +555,13 @@ def _attempt_record(
     error = response.error or ("" if response.ok else f"HTTP {response.status_code}")
 
     if response.ok:
-        if endpoint is not None and endpoint.failing_since is not None:
-            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+        if endpoint is not None:
+            endpoint.failing_since = None  # written once for the claim (_failing_streaks_save)
         return _finish(delivery, status=DeliveryStatus.SUCCEEDED, error="", attempt=attempt)
 
+    if endpoint is not None and not endpoint.is_active:
+        # An earlier attempt of this claim disabled the endpoint (410, or failing too long).
+        return _finish(delivery, status=DeliveryStatus.DEAD, error=error, attempt=attempt)
     disable_reason = ""
     if endpoint is not None:
         disable_after = timedelta(days=settings.WEBHOOK_DISABLE_AFTER_DAYS)
@@ -419,7 +573,7 @@ def _attempt_record(
                 f"({settings.WEBHOOK_DISABLE_AFTER_DAYS} days or more); last error: {error}"
             )
         elif endpoint.failing_since is None:
-            WebhookEndpoint.objects.filter(pk=endpoint.pk, failing_since__isnull=True).update(failing_since=now)
+            endpoint.failing_since = now
     if disable_reason:
         webhook_endpoint_disable(endpoint=endpoint, reason=disable_reason)
         return _finish(delivery, status=DeliveryStatus.DEAD, error=error, attempt=attempt)

@@ -388,3 +388,81 @@ def test_the_test_ping_is_signed_and_delivered(org, receiver):
     payload = verify(secret, request)
     assert payload["type"] == "webhook.test" and payload["data"]["webhook_endpoint"]["id"] == endpoint.pk
     assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.event_id is None
+
+
+# --- the drain: first tries in batches, one waiting drain per organization ------------------------------
+
+
+def _drain_queue():
+    import dramatiq
+
+    from apps.webhooks.actors import webhooks_drain
+
+    return dramatiq.get_broker().queues[webhooks_drain.queue_name]
+
+
+def test_new_events_queue_one_drain_which_delivers_them_in_batches(committed_org, jobs_worker, receiver, monkeypatch):
+    from apps.webhooks import services
+
+    monkeypatch.setattr(services, "DRAIN_BATCH", 4)
+    endpoint_for(committed_org, receiver.url)
+    jobs_worker.worker.pause()
+    events = [record(committed_org) for _ in range(10)]  # ten transactions while no worker runs…
+    assert _drain_queue().qsize() == 1  # …and one drain waits for all of them
+
+    jobs_worker.worker.resume()
+    jobs_worker.drain()
+    requests = receiver.wait_for(10)
+    assert sorted(r.headers["webhook-id"] for r in requests) == sorted(f"msg_{e.uid.hex}" for e in events)
+    rows = deliveries(committed_org)
+    assert [(d.status, d.attempt_count) for d in rows] == [(DeliveryStatus.SUCCEEDED, 1)] * 10
+
+
+def test_a_commit_after_a_drain_began_queues_the_next_drain(committed_org, receiver):
+    import dramatiq
+
+    from apps.webhooks.services import webhook_deliveries_drain
+
+    dramatiq.get_broker().flush_all()
+    endpoint_for(committed_org, receiver.url)
+    record(committed_org)
+    record(committed_org)
+    assert _drain_queue().qsize() == 1
+    with tenant_context(committed_org):
+        assert webhook_deliveries_drain() == 2  # the drain lifts its marker before it claims…
+    record(committed_org)
+    assert _drain_queue().qsize() == 2  # …so the next commit queues a drain of its own
+    with tenant_context(committed_org):
+        assert webhook_deliveries_drain() == 1
+        assert webhook_deliveries_drain() == 0  # the drain that was waiting finds nothing left
+    dramatiq.get_broker().flush_all()
+    assert len(receiver.wait_for(3)) == 3
+
+
+def test_a_slow_receiver_holds_up_no_other_delivery_of_its_batch(committed_org, receiver, settings):
+    import threading
+    import time
+
+    from apps.webhooks.services import webhook_deliveries_drain
+    from apps.webhooks.tests.conftest import Receiver
+
+    settings.WEBHOOK_TIMEOUT = 3
+    receiver.hold.set()  # answers nothing
+    endpoint_for(committed_org, receiver.url)
+    with Receiver() as quick:
+        endpoint_for(committed_org, quick.url)
+        record(committed_org)  # one delivery to each endpoint, claimed in one batch
+
+        def drain():
+            with tenant_context(committed_org):
+                webhook_deliveries_drain()
+
+        started = time.monotonic()
+        thread = threading.Thread(target=drain)
+        thread.start()
+        quick.wait_for(1)
+        assert time.monotonic() - started < 2  # not after the held request's 3 s timeout
+        thread.join(10)
+    statuses = {d.endpoint_id: (d.status, d.last_error) for d in deliveries(committed_org)}
+    assert sorted(s for s, _ in statuses.values()) == [DeliveryStatus.FAILED, DeliveryStatus.SUCCEEDED]
+    assert any("Timed out" in error for _, error in statuses.values())

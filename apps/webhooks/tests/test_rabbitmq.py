@@ -20,7 +20,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from apps.core.jobs import TenantMiddleware, discover_actors
-from apps.webhooks.actors import webhook_deliver, webhooks_sweep
+from apps.webhooks.actors import webhook_deliver, webhooks_drain, webhooks_sweep
 from apps.webhooks.tests.brokers import endpoint_for, kill, record, statuses, wait_until
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.usefixtures("outbox_settings")]
@@ -46,7 +46,7 @@ def rabbitmq_broker(monkeypatch, queue_prefix):
         pytest.fail(f"RabbitMQ is not reachable at {settings.TEST_RABBITMQ_URL}: {error!r}")
     broker.add_middleware(DbConnectionsMiddleware())
     broker.add_middleware(TenantMiddleware())
-    for actor in (webhook_deliver, webhooks_sweep):
+    for actor in (webhook_deliver, webhooks_drain, webhooks_sweep):
         monkeypatch.setattr(actor, "broker", broker)
         monkeypatch.setattr(actor, "queue_name", f"{queue_prefix}{actor.queue_name}")
         broker.declare_actor(actor)

@@ -19,7 +19,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from apps.core.jobs import TenantMiddleware
 from apps.core.periodic import periodic_fan_out, periodic_task_get
-from apps.webhooks.actors import webhook_deliver, webhooks_sweep
+from apps.webhooks.actors import webhook_deliver, webhooks_drain, webhooks_sweep
 from apps.webhooks.models import WebhookDelivery
 from apps.webhooks.tests.brokers import endpoint_for, kill, record, statuses, wait_until
 
@@ -38,7 +38,7 @@ def redis_broker(monkeypatch):
     broker.client.ping()  # no Redis is a failure here, not a skip
     broker.add_middleware(DbConnectionsMiddleware())
     broker.add_middleware(TenantMiddleware())
-    for actor in (webhook_deliver, webhooks_sweep):
+    for actor in (webhook_deliver, webhooks_drain, webhooks_sweep):
         monkeypatch.setattr(actor, "broker", broker)
         broker.declare_actor(actor)
     yield broker
@@ -102,8 +102,10 @@ def test_a_worker_killed_mid_delivery_loses_nothing(committed_org, redis_broker,
             held = {r.headers["webhook-id"] for r in receiver.requests}
             assert not receiver.answered and set(statuses(committed_org).values()) == {"pending"}
 
-            # Its messages sit unacknowledged in Redis (for the broker's 60 s heartbeat timeout); the
-            # sweep re-queues the overdue deliveries and a new worker delivers them.
+            # Its messages sit unacknowledged in Redis (for the broker's 60 s heartbeat timeout), and a
+            # drain still waiting in the queue would claim the rows the dead worker held: every message is
+            # dropped here, so that the sweep alone must save them; a new worker delivers what it re-queues.
+            redis_broker.flush_all()
             receiver.hold.clear()
             assert periodic_fan_out(periodic_task_get("webhooks"), schemas=[committed_org.schema_name]) == 1
             second = _start_worker(namespace, log)
