@@ -347,7 +347,11 @@ def _claim_due_sql() -> str:
 
 
 def _deliveries_claim_due(*, now, limit: int) -> list[WebhookDelivery]:
-    """Lock up to `limit` due outstanding deliveries, oldest first, skipping those in flight elsewhere."""
+    """Lock up to `limit` due outstanding deliveries, oldest first, skipping those in flight elsewhere.
+
+    Retries that fell due are taken too (their own delayed message then finds nothing to do): a drain
+    that is running anyway sends them without the message's overhead.
+    """
     with connection.cursor() as cursor:
         cursor.execute(_claim_due_sql(), [*OUTSTANDING, now, limit])
         return _deliveries_from_rows(cursor.fetchall())
@@ -365,29 +369,22 @@ def _record_sql() -> str:
     )
 
 
-def _attempt_save(delivery: WebhookDelivery, attempt: WebhookAttempt) -> None:
-    """Insert the attempt and save the delivery's new state in one statement."""
-    delivery.updated_at = timezone.now()
+def _attempts_save(attempts: list[WebhookAttempt]) -> None:
+    """Insert each attempt and save its delivery's new state: one statement each, sent together."""
+    if not attempts:
+        return
+    now = timezone.now()
+    rows = []
+    for attempt in attempts:
+        delivery = attempt.delivery
+        delivery.updated_at = now
+        rows.append([
+            delivery.pk, json.dumps(attempt.request_headers), attempt.status_code, attempt.error,
+            attempt.response_body, attempt.duration_ms, attempt.created_at, delivery.status, delivery.attempt_count,
+            delivery.last_status_code, delivery.last_error, delivery.next_attempt_at, delivery.updated_at, delivery.pk,
+        ])  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(
-            _record_sql(),
-            [
-                delivery.pk,
-                json.dumps(attempt.request_headers),
-                attempt.status_code,
-                attempt.error,
-                attempt.response_body,
-                attempt.duration_ms,
-                attempt.created_at,
-                delivery.status,
-                delivery.attempt_count,
-                delivery.last_status_code,
-                delivery.last_error,
-                delivery.next_attempt_at,
-                delivery.updated_at,
-                delivery.pk,
-            ],
-        )
+        cursor.executemany(_record_sql(), rows)
 
 
 @transaction.atomic
@@ -419,6 +416,9 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
 DRAIN_BATCH = 20
 DRAIN_SECONDS = 20.0
 DRAIN_MARK_SECONDS = 5
+# Requests of one batch in flight at once: a receiver that hangs costs the batch WEBHOOK_TIMEOUT per
+# DRAIN_CONCURRENCY of its deliveries, not per delivery; more threads only add switching on 2 cores.
+DRAIN_CONCURRENCY = 8
 
 
 def _drain_marker(schema: str) -> str:
@@ -487,19 +487,20 @@ def _attempts_run(deliveries: list[WebhookDelivery]) -> list[WebhookDelivery]:
         # Signed at send time: receivers reject timestamps older than their tolerance (5 minutes).
         headers = signed_headers(webhook_id=delivery.webhook_id, timestamp=int(time.time()), body=body, secrets=secrets)
         sends.append((delivery, url, trusted, body, headers))
-    if len(sends) == 1:
-        results = [_send(*sends[0][1:])]
-    elif sends:
-        with ThreadPoolExecutor(max_workers=min(len(sends), DRAIN_BATCH), thread_name_prefix="webhook-send") as pool:
-            results = list(pool.map(lambda send: _send(*send[1:]), sends))
+    if len(sends) <= 1:
+        results = [_send(*send[1:]) for send in sends]
     else:
-        results = []
+        threads = min(len(sends), DRAIN_CONCURRENCY)
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="webhook-send") as pool:
+            results = list(pool.map(lambda send: _send(*send[1:]), sends))
     failing_before = {d.endpoint.pk: d.endpoint.failing_since for d in deliveries if d.endpoint is not None}
     succeeded: set[int] = set()
+    attempts = []
     for (delivery, _url, _trusted, _body, headers), (response, started_at) in zip(sends, results, strict=True):
-        _attempt_record(delivery, response=response, headers=headers, started_at=started_at)
+        attempts.append(_attempt_record(delivery, response=response, headers=headers, started_at=started_at))
         if response.ok and delivery.endpoint is not None:
             succeeded.add(delivery.endpoint.pk)
+    _attempts_save(attempts)
     _failing_streaks_save(deliveries, failing_before, succeeded)
     return deliveries
 
@@ -538,7 +539,8 @@ def _failing_streaks_save(deliveries: list[WebhookDelivery], before: dict[int, A
 
 def _attempt_record(
     delivery: WebhookDelivery, *, response: clients.Response, headers: dict[str, str], started_at
-) -> WebhookDelivery:
+) -> WebhookAttempt:
+    """The attempt (saved by the caller, with the delivery's new state) and what it means for the delivery."""
     now = timezone.now()
     endpoint = delivery.endpoint
     attempt = WebhookAttempt(
@@ -557,11 +559,13 @@ def _attempt_record(
     if response.ok:
         if endpoint is not None:
             endpoint.failing_since = None  # written once for the claim (_failing_streaks_save)
-        return _finish(delivery, status=DeliveryStatus.SUCCEEDED, error="", attempt=attempt)
+        _finish(delivery, status=DeliveryStatus.SUCCEEDED, error="", save=False)
+        return attempt
 
     if endpoint is not None and not endpoint.is_active:
         # An earlier attempt of this claim disabled the endpoint (410, or failing too long).
-        return _finish(delivery, status=DeliveryStatus.DEAD, error=error, attempt=attempt)
+        _finish(delivery, status=DeliveryStatus.DEAD, error=error, save=False)
+        return attempt
     disable_reason = ""
     if endpoint is not None:
         disable_after = timedelta(days=settings.WEBHOOK_DISABLE_AFTER_DAYS)
@@ -576,12 +580,14 @@ def _attempt_record(
             endpoint.failing_since = now
     if disable_reason:
         webhook_endpoint_disable(endpoint=endpoint, reason=disable_reason)
-        return _finish(delivery, status=DeliveryStatus.DEAD, error=error, attempt=attempt)
+        _finish(delivery, status=DeliveryStatus.DEAD, error=error, save=False)
+        return attempt
 
     schedule = settings.WEBHOOK_RETRY_SCHEDULE
     tries = delivery.attempt_count - delivery.schedule_offset
     if tries > len(schedule):
-        return _finish(delivery, status=DeliveryStatus.DEAD, error=error, attempt=attempt)
+        _finish(delivery, status=DeliveryStatus.DEAD, error=error, save=False)
+        return attempt
     delay = float(schedule[tries - 1])
     retry_after = response.retry_after()
     if retry_after is not None:
@@ -590,27 +596,21 @@ def _attempt_record(
         delay = max(delay, min(retry_after, max(RETRY_AFTER_MAX, *schedule)))
     delivery.next_attempt_at = now + timedelta(seconds=delay)
     _enqueue(delivery, delay_s=delay)
-    return _finish(delivery, status=DeliveryStatus.FAILED, error=error, attempt=attempt, keep_next=True)
+    _finish(delivery, status=DeliveryStatus.FAILED, error=error, keep_next=True, save=False)
+    return attempt
 
 
 def _finish(
-    delivery: WebhookDelivery,
-    *,
-    status: str,
-    error: str,
-    attempt: WebhookAttempt | None = None,
-    keep_next: bool = False,
+    delivery: WebhookDelivery, *, status: str, error: str, keep_next: bool = False, save: bool = True
 ) -> WebhookDelivery:
     delivery.status = status
     delivery.last_error = error[:2000]
     if not keep_next:
         delivery.next_attempt_at = None
-    if attempt is not None:
-        _attempt_save(delivery, attempt)
-        return delivery
-    delivery.save(
-        update_fields=["status", "attempt_count", "last_status_code", "last_error", "next_attempt_at", "updated_at"]
-    )
+    if save:
+        delivery.save(
+            update_fields=["status", "attempt_count", "last_status_code", "last_error", "next_attempt_at", "updated_at"]
+        )
     return delivery
 
 
