@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
+from django.conf import settings
+from django.db import connection
 from django_tenants.utils import tenant_context
 
 from apps.events.services import event_record
@@ -44,3 +47,25 @@ def kill(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(10)
+
+
+def worker_start(settings_module: str, env: dict[str, str], log, queues: list[str] | None = None) -> subprocess.Popen:
+    """A `dramatiq` worker process (1 process, 2 threads) on this test database, in a session of its own.
+
+    Its own session: SIGKILL goes to the whole group (the dramatiq parent and its worker process).
+    """
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": settings_module,
+        "OUTBOX_TEST_DATABASE": connection.settings_dict["NAME"],
+        "WEBHOOK_ALLOW_PRIVATE_HOSTS": "true",
+        "WEBHOOK_RETRY_SCHEDULE": "0,0,0",
+        **env,
+    }
+    command = [sys.executable, "-m", "dramatiq", "--processes", "1", "--threads", "2"]
+    command += ["django_dramatiq.setup", "apps.webhooks.actors"]
+    if queues:
+        command += ["--queues", *queues]
+    return subprocess.Popen(
+        command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )

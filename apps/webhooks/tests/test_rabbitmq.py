@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 import uuid
-from pathlib import Path
 
 import dramatiq
 import pika.exceptions
 import pytest
 from django.conf import settings
-from django.db import connection
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.common import dq_name, q_name, xq_name
 from standardwebhooks import Webhook
@@ -21,11 +18,9 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from apps.core.jobs import TenantMiddleware, discover_actors
 from apps.webhooks.actors import webhook_deliver, webhooks_drain, webhooks_sweep
-from apps.webhooks.tests.brokers import endpoint_for, kill, record, statuses, wait_until
+from apps.webhooks.tests.brokers import endpoint_for, kill, record, statuses, wait_until, worker_start
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.usefixtures("outbox_settings")]
-
-BASE_DIR = Path(settings.BASE_DIR)
 
 
 @pytest.fixture
@@ -65,21 +60,11 @@ def rabbitmq_broker(monkeypatch, queue_prefix):
 
 def _start_worker(queue_prefix: str, log) -> subprocess.Popen:
     env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "apps.webhooks.tests.rabbitmq_worker_settings",
-        "OUTBOX_TEST_DATABASE": connection.settings_dict["NAME"],
         "OUTBOX_TEST_RABBITMQ_URL": settings.TEST_RABBITMQ_URL,
         "OUTBOX_TEST_QUEUE_PREFIX": queue_prefix,
-        "WEBHOOK_ALLOW_PRIVATE_HOSTS": "true",
-        "WEBHOOK_RETRY_SCHEDULE": "0,0,0",
         "N8N_WEBHOOK_URL": "",
     }
-    command = [sys.executable, "-m", "dramatiq", "--processes", "1", "--threads", "2"]
-    command += ["django_dramatiq.setup", "apps.webhooks.actors", "--queues", f"{queue_prefix}webhooks"]
-    # Its own session: the signal goes to the whole group (the dramatiq parent and its worker process).
-    return subprocess.Popen(
-        command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    return worker_start("apps.webhooks.tests.rabbitmq_worker_settings", env, log, queues=[f"{queue_prefix}webhooks"])
 
 
 def test_rabbitmq_broker_runs_each_job_in_its_organizations_schema(

@@ -5,15 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import uuid
-from pathlib import Path
 
 import dramatiq
 import pytest
 from django.conf import settings
-from django.db import connection
 from django_tenants.utils import tenant_context
 from dramatiq.brokers.redis import RedisBroker
 
@@ -21,11 +18,9 @@ from apps.core.jobs import TenantMiddleware
 from apps.core.periodic import periodic_fan_out, periodic_task_get
 from apps.webhooks.actors import webhook_deliver, webhooks_drain, webhooks_sweep
 from apps.webhooks.models import WebhookDelivery
-from apps.webhooks.tests.brokers import endpoint_for, kill, record, statuses, wait_until
+from apps.webhooks.tests.brokers import endpoint_for, kill, record, statuses, wait_until, worker_start
 
 pytestmark = [pytest.mark.redis, pytest.mark.usefixtures("outbox_settings")]
-
-BASE_DIR = Path(settings.BASE_DIR)
 
 
 @pytest.fixture
@@ -69,21 +64,11 @@ def test_redis_broker_runs_each_job_in_its_organizations_schema(committed_org, r
 
 def _start_worker(namespace: str, log) -> subprocess.Popen:
     env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "apps.webhooks.tests.redis_worker_settings",
-        "OUTBOX_TEST_DATABASE": connection.settings_dict["NAME"],
         "OUTBOX_TEST_REDIS_URL": settings.TEST_REDIS_URL,
         "OUTBOX_TEST_REDIS_NAMESPACE": namespace,
-        "WEBHOOK_ALLOW_PRIVATE_HOSTS": "true",
-        "WEBHOOK_RETRY_SCHEDULE": "0,0,0",
         "WEBHOOK_SWEEP_GRACE": "0",
     }
-    command = [sys.executable, "-m", "dramatiq", "--processes", "1", "--threads", "2"]
-    command += ["django_dramatiq.setup", "apps.webhooks.actors"]
-    # Its own session: SIGKILL goes to the whole group (the dramatiq parent and its worker process).
-    return subprocess.Popen(
-        command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    return worker_start("apps.webhooks.tests.redis_worker_settings", env, log)
 
 
 def test_a_worker_killed_mid_delivery_loses_nothing(committed_org, redis_broker, receiver):
