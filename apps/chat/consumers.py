@@ -17,6 +17,7 @@ from django_tenants.utils import schema_context
 from apps.chat import services
 from apps.chat.realtime import conversation_group
 from apps.chat.turn import chat_turn
+from apps.core.errors import ApplicationError
 from apps.core.ratelimit import rate_limit_hit, scope_client_ip
 from apps.tenants.models import Organization
 
@@ -88,25 +89,29 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not text or len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
             await self._error("invalid", f"A message has 1 to {settings.CHAT_MAX_MESSAGE_CHARS} characters.")
             return
-        wait = await self._rate_limited()
-        if wait:
-            await self._error("rate_limited", f"Too many messages; try again in {wait} s.")
-            return
         if self.task is not None and not self.task.done():
             await self._error("invalid", "Wait for the current reply before sending another message.")
             return
         self.task = asyncio.create_task(self._run_turn(text, client_id))
 
-    @database_sync_to_async
-    def _rate_limited(self) -> int | None:
+    def _rate_limit(self) -> None:
+        """The turn's guard (sync, run where the turn reads the database): messages per visitor and per IP."""
         visitor = rate_limit_hit(f"{self.schema}:conversation:{self.conversation_id}", settings.CHAT_RATE_LIMIT_VISITOR)
         ip = rate_limit_hit(f"ip:{self.ip}", settings.CHAT_RATE_LIMIT_IP)
-        return visitor or ip
+        wait = visitor or ip
+        if wait:
+            raise ApplicationError("rate_limited", f"Too many messages; try again in {wait} s.")
 
     async def _run_turn(self, text: str, client_id: str) -> None:
         try:
             async with contextlib.aclosing(
-                chat_turn(schema=self.schema, conversation_id=self.conversation_id, text=text, client_id=client_id)
+                chat_turn(
+                    schema=self.schema,
+                    conversation_id=self.conversation_id,
+                    text=text,
+                    client_id=client_id,
+                    guard=self._rate_limit,
+                )
             ) as frames:
                 async for frame in frames:
                     await self.send_json(frame)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -32,8 +32,12 @@ UNAVAILABLE_DETAIL = "The assistant is unavailable right now. Please try again i
 
 
 @database_sync_to_async
-def _prepare(schema: str, conversation_id: int, text: str, client_id: str) -> services.TurnPrep:
+def _prepare(
+    schema: str, conversation_id: int, text: str, client_id: str, guard: Callable[[], None] | None
+) -> services.TurnPrep:
     close_old_connections()
+    if guard is not None:
+        guard()  # in this same thread hop: a turn pays for one hop before the model is asked, not two
     with schema_context(schema):
         organization = organization_for_schema(schema)
         if organization is None:
@@ -60,15 +64,16 @@ def _finish(schema: str, plan: services.TurnPlan, text: str, stats: StreamStats,
 
 
 async def chat_turn(
-    *, schema: str, conversation_id: int, text: str, client_id: str = ""
+    *, schema: str, conversation_id: int, text: str, client_id: str = "", guard: Callable[[], None] | None = None
 ) -> AsyncIterator[dict[str, Any]]:
     """Frames of one turn: `delta`s then `done`, or an `error`; nothing when a person is answering.
 
+    `guard` (sync, e.g. a rate limit) runs first and refuses the turn by raising ApplicationError.
     The model is asked as soon as the prompt is ready; the visitor's message, lead and events are
     written while it thinks, and the first delta waits for them (it carries the reply's id).
     """
     try:
-        prep = await _prepare(schema, conversation_id, text, client_id)
+        prep = await _prepare(schema, conversation_id, text, client_id, guard)
     except ApplicationError as exc:
         yield {"type": "error", "code": exc.code, "detail": exc.detail}
         return
