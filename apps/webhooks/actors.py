@@ -19,8 +19,8 @@ def webhook_deliver(delivery_id: int) -> None:
 
 
 # The first tries of new events: what is due in this organization's outbox, in batches (see
-# services.webhook_deliveries_drain). A batch of concurrent requests takes at most about WEBHOOK_TIMEOUT,
-# and a drain hands over to a fresh message after DRAIN_SECONDS.
+# services.webhook_deliveries_drain). A batch takes at most WEBHOOK_TIMEOUT per DRAIN_CONCURRENCY of its
+# deliveries (30 s at 10 s, 20 and 8), and a drain hands over to a fresh message after DRAIN_SECONDS (20 s).
 @dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=1_000, max_backoff=30_000, time_limit=90_000)
 def webhooks_drain() -> None:
     services.webhook_deliveries_drain()

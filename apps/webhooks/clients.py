@@ -26,7 +26,7 @@ BLOCKED_HOSTNAMES = ("localhost", "metadata.google.internal", "metadata")
 EXCERPT_CHARS = 1000
 
 # One pool per (scheme, address, port, TLS name): keep-alive connections survive between deliveries.
-# maxsize: a drain sends a batch (services.DRAIN_BATCH) at once, and several drains run side by side.
+# maxsize: each drain has services.DRAIN_CONCURRENCY requests in flight, and several drains run side by side.
 _pools = urllib3.PoolManager(num_pools=200, maxsize=64, block=False)
 
 

@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from apps.webhooks.models import OUTSTANDING, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from apps.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
 def webhook_endpoint_list() -> QuerySet[WebhookEndpoint]:
@@ -48,13 +48,3 @@ def webhook_delivery_list(*, filters: dict | None = None) -> QuerySet[WebhookDel
 
 def webhook_delivery_get(*, delivery_id: int) -> WebhookDelivery | None:
     return webhook_delivery_list().filter(pk=delivery_id).first()
-
-
-def webhook_delivery_due_ids(*, now: datetime | None = None, limit: int = 1000) -> list[int]:
-    """Outstanding deliveries whose next try is due, oldest first."""
-    now = now or timezone.now()
-    return list(
-        WebhookDelivery.objects.filter(status__in=OUTSTANDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "id")
-        .values_list("id", flat=True)[:limit]
-    )

@@ -47,7 +47,7 @@ from apps.webhooks.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from apps.webhooks.selectors import webhook_delivery_due_ids, webhook_endpoint_active_secrets
+from apps.webhooks.selectors import webhook_endpoint_active_secrets
 from apps.webhooks.signing import secret_generate, signed_headers
 
 logger = logging.getLogger(__name__)
@@ -227,8 +227,9 @@ def _fan_out_sql(*, platform: bool) -> str:
 def webhook_deliveries_create_for_event(event: Event) -> list[int]:
     """The event hook: one delivery per subscribed active endpoint (+ N8N_WEBHOOK_URL), queued after commit.
 
-    One INSERT … SELECT finds the subscribers and writes their rows (see the hot path note below); the
-    first tries go out in batches (webhook_deliveries_drain), retries, replays and the sweep one by one.
+    One INSERT … SELECT finds the subscribers and writes their rows (see the hot path note below); after
+    commit they go out in a drain's batches (webhook_deliveries_drain). Retries, replays, pings and the
+    sweep send a message per delivery.
     """
     params = {
         "event": event.pk,
@@ -287,16 +288,28 @@ def _columns(model, alias: str) -> str:
     return ", ".join(f'{alias}."{field.column}"' for field in model._meta.concrete_fields)
 
 
-@functools.cache
-def _claim_sql() -> str:
+def _claim_sql(where: str) -> str:
+    """Lock deliveries matching `where` (skipping those another worker holds), with their event and endpoint."""
     d, e, p = WebhookDelivery._meta, Event._meta, WebhookEndpoint._meta
     return (
         f"SELECT {_columns(WebhookDelivery, 'd')}, {_columns(Event, 'e')}, {_columns(WebhookEndpoint, 'p')} "
         f'FROM "{d.db_table}" d '
         f'LEFT JOIN "{e.db_table}" e ON e."id" = d."event_id" '
         f'LEFT JOIN "{p.db_table}" p ON p."id" = d."endpoint_id" '
-        f'WHERE d."id" = %s AND d."status" IN (%s, %s) AND d."next_attempt_at" <= %s '
-        "FOR UPDATE OF d SKIP LOCKED"
+        f"WHERE {where} FOR UPDATE OF d SKIP LOCKED"
+    )
+
+
+@functools.cache
+def _claim_one_sql() -> str:
+    return _claim_sql('d."id" = %s AND d."status" IN (%s, %s) AND d."next_attempt_at" <= %s')
+
+
+@functools.cache
+def _claim_due_sql() -> str:
+    # Oldest first, served by webhook_delivery_due_idx.
+    return _claim_sql(
+        'd."status" IN (%s, %s) AND d."next_attempt_at" <= %s ORDER BY d."next_attempt_at", d."id" LIMIT %s'
     )
 
 
@@ -330,20 +343,9 @@ def _deliveries_from_rows(rows: list[tuple]) -> list[WebhookDelivery]:
 def _delivery_claim(*, delivery_id: int, now) -> WebhookDelivery | None:
     """Lock the delivery if outstanding and due (skipped if another worker holds it), with its event and endpoint."""
     with connection.cursor() as cursor:
-        cursor.execute(_claim_sql(), [delivery_id, *OUTSTANDING, now])
+        cursor.execute(_claim_one_sql(), [delivery_id, *OUTSTANDING, now])
         rows = cursor.fetchall()
     return _deliveries_from_rows(rows)[0] if rows else None
-
-
-@functools.cache
-def _claim_due_sql() -> str:
-    # The claim of one delivery, for every due one instead: served by webhook_delivery_due_idx.
-    single = _claim_sql()
-    head, _, _ = single.partition('WHERE d."id" = %s AND ')
-    return (
-        f'{head}WHERE d."status" IN (%s, %s) AND d."next_attempt_at" <= %s '
-        'ORDER BY d."next_attempt_at", d."id" LIMIT %s FOR UPDATE OF d SKIP LOCKED'
-    )
 
 
 def _deliveries_claim_due(*, now, limit: int) -> list[WebhookDelivery]:
@@ -454,18 +456,24 @@ def webhook_deliveries_drain(*, batch: int | None = None) -> int:
     started = time.monotonic()
     tried = 0
     while True:
-        with transaction.atomic():
-            # No clock tolerance here (unlike a message's own delivery): a retry is never sent early.
-            deliveries = _deliveries_claim_due(now=timezone.now(), limit=batch)
-            if deliveries:
-                _attempts_run(deliveries)
-        tried += len(deliveries)
-        if len(deliveries) < batch:
+        claimed = _due_batch_attempt(limit=batch)
+        tried += claimed
+        if claimed < batch:
             return tried
         # A full batch: there may be more. Another drain may help now; past DRAIN_SECONDS it takes over.
         _drain_kick(schema)
         if time.monotonic() - started >= DRAIN_SECONDS:
             return tried
+
+
+@transaction.atomic
+def _due_batch_attempt(*, limit: int) -> int:
+    """Claim up to `limit` due deliveries and try each once; returns how many were claimed."""
+    # No clock tolerance here (unlike a message's own delivery): a retry is never sent early.
+    deliveries = _deliveries_claim_due(now=timezone.now(), limit=limit)
+    if deliveries:
+        _attempts_run(deliveries)
+    return len(deliveries)
 
 
 # --- one attempt of each claimed delivery -------------------------------------------------------------
@@ -665,9 +673,12 @@ def webhook_deliveries_requeue_due(*, limit: int = 1000) -> int:
 
 
 def webhook_deliveries_run_due(*, limit: int = 1000) -> int:
-    """Attempt every due delivery of this schema right here (run_automations); returns how many were tried."""
+    """Attempt the due deliveries of this schema right here (run_automations), in the drain's batches, up to
+    `limit`; returns how many were tried."""
     tried = 0
-    for delivery_id in webhook_delivery_due_ids(limit=limit):
-        if webhook_delivery_attempt(delivery_id=delivery_id) is not None:
-            tried += 1
+    while tried < limit:
+        claimed = _due_batch_attempt(limit=min(DRAIN_BATCH, limit - tried))
+        tried += claimed
+        if claimed == 0:
+            return tried
     return tried

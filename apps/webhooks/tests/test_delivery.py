@@ -405,6 +405,16 @@ def test_new_events_queue_one_drain_which_delivers_them_in_batches(committed_org
     from apps.webhooks import services
 
     monkeypatch.setattr(services, "DRAIN_BATCH", 4)
+    claimed: list[int] = []
+    claim = services._deliveries_claim_due
+
+    def counted_claim(**kwargs):
+        deliveries = claim(**kwargs)
+        if deliveries:
+            claimed.append(len(deliveries))
+        return deliveries
+
+    monkeypatch.setattr(services, "_deliveries_claim_due", counted_claim)
     endpoint_for(committed_org, receiver.url)
     jobs_worker.worker.pause()
     events = [record(committed_org) for _ in range(10)]  # ten transactions while no worker runs…
@@ -416,6 +426,7 @@ def test_new_events_queue_one_drain_which_delivers_them_in_batches(committed_org
     assert sorted(r.headers["webhook-id"] for r in requests) == sorted(f"msg_{e.uid.hex}" for e in events)
     rows = deliveries(committed_org)
     assert [(d.status, d.attempt_count) for d in rows] == [(DeliveryStatus.SUCCEEDED, 1)] * 10
+    assert sum(claimed) == 10 and max(claimed) == 4  # claimed four at a time, each once
 
 
 def test_a_commit_after_a_drain_began_queues_the_next_drain(committed_org, receiver):
