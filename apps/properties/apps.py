@@ -8,4 +8,9 @@ class PropertiesConfig(AppConfig):
     label = "properties"
 
     def ready(self) -> None:
-        from apps.properties import usage  # noqa: F401  (registers the `listings` usage counter)
+        from apps.properties import (
+            usage,  # noqa: F401  (registers the `listings` usage counter)
+            vector_params,
+        )
+
+        vector_params.register()

@@ -25,6 +25,7 @@ from apps.properties.embeddings import EmbeddingError, get_embedder
 from apps.properties.filters import PropertyFilter
 from apps.properties.models import Property, PropertyEmbedding
 from apps.properties.query_parser import ParsedQuery, parse_query
+from apps.properties.vector_params import VectorParam
 
 logger = logging.getLogger(__name__)
 
@@ -221,29 +222,33 @@ def vector_query(
     if base.query.where:
         # Only a filtered search needs the listings table; unfiltered, the embeddings alone answer.
         embeddings = embeddings.filter(property__in=base.values("pk"))
-    distance = CosineDistance("vector", vector)
+    dimensions = PropertyEmbedding._meta.get_field("vector").dimensions
+    distance = CosineDistance("vector", VectorParam(vector, dimensions))
     if exact:
         ordered = embeddings.annotate(distance=distance + Value(0.0)).order_by("distance", "property_id")
     else:
-        dimensions = PropertyEmbedding._meta.get_field("vector").dimensions
+        half = HalfVectorField(dimensions=dimensions)
         ordered = embeddings.annotate(distance=distance).order_by(
-            CosineDistance(Cast("vector", HalfVectorField(dimensions=dimensions)), vector)
+            CosineDistance(Cast("vector", half), Cast(VectorParam(vector, dimensions), half))
         )
     return ordered.values_list("property_id", "distance")[:fetch]
 
 
 def vector_rows(queryset: QuerySet) -> list[tuple]:
-    """The rows of a vector query, sent with server-side parameter binding.
+    """The rows of a vector query, bound on the server and run as a prepared statement.
 
     Django's psycopg cursors bind on the client: a 384-number vector (twice in an index query) is
     quoted into the SQL text, which costs about 0.4 ms a query — a third of an HNSW search on 50,000
-    listings (benchmarks/search.py). Bound on the server it travels as a parameter.
+    listings (benchmarks/search.py). Bound on the server it travels as a binary parameter
+    (vector_params). Prepared, the search skips parsing and planning after its first run on a
+    connection; PostgreSQL plans it again by itself when the search_path (the organization) or the
+    tables change.
     """
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor, psycopg.Cursor(cursor.connection) as bound:
         # The Django cursor comes first: opening it sets the organization's search_path.
         started = time.monotonic()
-        rows = bound.execute(sql, params).fetchall()
+        rows = bound.execute(sql, params, prepare=True).fetchall()
     if connection.queries_logged:  # still seen by query counts in tests and the debug log, as Django's own are
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
     return rows

@@ -173,3 +173,44 @@ def test_a_new_city_is_understood_right_after_its_first_listing(org, django_capt
         with django_capture_on_commit_callbacks(execute=True):
             property_create(title="Ranch", property_type="house", listing_type="sale", price=300000, city="Boise")
         assert "Boise" in property_cities()
+
+
+def test_a_query_vector_travels_in_binary_and_as_text_alike(small_catalog):
+    # Bound on the server (vector_rows) the vector goes in pgvector's binary form; Django's cursors
+    # quote its text form. Both must give the same distances.
+    from django.db import connection
+
+    from apps.properties.selectors import vector_query, vector_rows
+
+    vector = get_embedder().embed(["fireplace and garage"])[0]
+    queryset = vector_query(property_list(), vector, 5, exact=True, model_name=get_embedder().model_name)
+    binary = vector_rows(queryset)
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        text = cursor.fetchall()
+    assert [pk for pk, _ in binary] == [pk for pk, _ in text]
+    assert [distance for _, distance in binary] == pytest.approx([distance for _, distance in text], abs=1e-6)
+    assert binary[0][1] == pytest.approx(0.0, abs=1) and len(binary) == 5
+
+
+def test_a_prepared_vector_search_follows_the_organization(org, other_org):
+    # vector_rows prepares its statement once per connection; PostgreSQL must plan it again for the
+    # other organization's schema (search_path), never answer from the first one's tables.
+    from django_tenants.utils import tenant_context
+
+    from apps.properties.tests.conftest import SMALL_CATALOG, load
+
+    with tenant_context(org):
+        ours = set(load(SMALL_CATALOG[:4]).values())
+    with tenant_context(other_org):
+        theirs = set(load(SMALL_CATALOG[4:]).values())
+    # Each schema numbers its listings from 1: the sizes (not the ids) tell the catalogs apart.
+    assert len(ours) != len(theirs)
+    vector = get_embedder().embed(["balcony with views"])[0]
+    for _ in range(3):  # again and again on one connection, switching schemas
+        for organization, own in ((org, ours), (other_org, theirs)):
+            with tenant_context(organization):
+                for strategy in ("exact", "index"):
+                    found = vector_ranked_ids(property_list(), vector, 10, strategy=strategy)
+                    assert set(found) <= own and len(found) == len(own), (organization.slug, strategy)
