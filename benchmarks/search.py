@@ -185,7 +185,7 @@ def run_scenario(label: str, filters: dict, queries: list[list[float]], warmup: 
         for i in block:
             elapsed, exact_rows = _db_time(vector_query(base, queries[i], K, exact=True, model_name=model))
             db["exact"].append(elapsed)
-            truths[i] = {pk for pk, _ in exact_rows}
+            truths[i] = {row[0] for row in exact_rows}
         for vector in warmup:
             _db_time(vector_query(base, vector, fetch, exact=False, model_name=model), fetch)
         for i in block:

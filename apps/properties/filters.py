@@ -53,6 +53,16 @@ class PropertyFilter(django_filters.FilterSet):
         model = Property
         fields: list[str] = []
 
+    _form_class: type[forms.Form] | None = None
+
+    def get_form_class(self) -> type[forms.Form]:
+        # django-filter builds a new form class for every FilterSet; these fields never change (no
+        # choices read from the database), so every search and chat turn can share one.
+        cls = type(self)
+        if cls.__dict__.get("_form_class") is None:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
     def filter_city(self, queryset: QuerySet[Property], name: str, value: str) -> QuerySet[Property]:
         value = " ".join(value.split()).lower()
         if not value:

@@ -48,8 +48,6 @@ EXACT_SCAN_MAX_ROWS = 3000
 # recall@10 ≈ 0.96 at 32 on the benchmark's 50k listings with the half-precision index (0.97 at 40,
 # 0.93 at 24), about 20 % faster than 40.
 HNSW_EF_SEARCH = 32
-# Word similarity a listing's short text needs with a query word to count as a (possibly misspelt) match.
-TRIGRAM_THRESHOLD = 0.5
 _MAX_TEXT_WORDS = 12
 _WORD_RE = re.compile(r"\w+")
 # Words that say nothing about a listing; trigram matching on them would reward any text.
@@ -171,18 +169,28 @@ def property_search(*, query: str, filters: Mapping[str, Any] | None = None, lim
     rankings: list[list[int]] = []
     if text:
         vector = _query_vector(text)
-        if vector is not None:
-            rankings.append(vector_ranked_ids(base, vector, depth))
-        rankings.append(_fulltext_ranked_ids(base, text, depth))
-        rankings.append(_trigram_ranked_ids(base, text, depth))
+        words = [_fulltext_ranking(base, text, depth), _trigram_ranking(base, text, depth)]
+        if property_catalog_size() <= EXACT_SCAN_MAX_ROWS:
+            # Every agency-sized catalog: exact vector distances, and the three rankings in one statement.
+            model_name = get_embedder().model_name
+            nearest = None if vector is None else vector_query(base, vector, depth, exact=True, model_name=model_name)
+            rankings = _ranked_together([nearest, *words])
+        else:
+            if vector is not None:
+                rankings.append(vector_ranked_ids(base, vector, depth))
+            rankings += [list(ranking) for ranking in words if ranking is not None]
     scores = rrf_fuse(rankings)
     ordered = sorted(scores, key=lambda pk: (-scores[pk], pk))[:limit]
+    listings = _listings().filter(pk__in=ordered).order_by()
     if len(ordered) < limit:
-        # Listings no ranker reached (no shared word, not embedded yet) still answer a filtered question.
-        rest = base.exclude(pk__in=ordered).order_by("-created_at", "-id").values_list("pk", flat=True)
-        ordered += list(rest[: limit - len(ordered)])
-    listings = _listings().in_bulk(ordered)
-    return [SearchHit(property=listings[pk], score=round(scores.get(pk, 0.0), 6)) for pk in ordered if pk in listings]
+        # Listings no ranker reached (no shared word, not embedded yet) still answer a filtered question,
+        # newest first, read in the same query.
+        rest = base.exclude(pk__in=ordered).order_by("-created_at", "-id")[: limit - len(ordered)]
+        listings = listings.union(rest, all=True)
+    by_pk = {listing.pk: listing for listing in listings}
+    filled = sorted(by_pk.keys() - set(ordered), key=lambda pk: (by_pk[pk].created_at, pk), reverse=True)
+    found = [pk for pk in ordered if pk in by_pk] + filled
+    return [SearchHit(property=by_pk[pk], score=round(scores.get(pk, 0.0), 6)) for pk in found]
 
 
 def rrf_fuse(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
@@ -211,7 +219,7 @@ def _words(text: str) -> list[str]:
 def vector_query(
     base: QuerySet[Property], vector: list[float], fetch: int, *, exact: bool, model_name: str
 ) -> QuerySet:
-    """(property_id, distance) of the `fetch` embeddings of `base`'s listings nearest to `vector`.
+    """(property_id, distance) of the `fetch` embeddings of `base`'s listings nearest to `vector`; exact: ids only.
 
     `exact=True` orders by `distance + 0`: the planner cannot match that to the HNSW index, so it
     filters first and sorts every match. Otherwise the order is the index's expression (the vector in
@@ -225,7 +233,9 @@ def vector_query(
     dimensions = PropertyEmbedding._meta.get_field("vector").dimensions
     distance = CosineDistance("vector", VectorParam(vector, dimensions))
     if exact:
+        # Already in exact order: the ids are enough (the distance, only sorted by, is not sent back).
         ordered = embeddings.annotate(distance=distance + Value(0.0)).order_by("distance", "property_id")
+        return ordered.values_list("property_id", flat=True)[:fetch]
     else:
         half = HalfVectorField(dimensions=dimensions)
         ordered = embeddings.annotate(distance=distance).order_by(
@@ -244,7 +254,10 @@ def vector_rows(queryset: QuerySet) -> list[tuple]:
     connection; PostgreSQL plans it again by itself when the search_path (the organization) or the
     tables change.
     """
-    sql, params = queryset.query.sql_with_params()
+    return _bound_rows(*queryset.query.sql_with_params())
+
+
+def _bound_rows(sql: str, params: list | tuple) -> list[tuple]:
     with connection.cursor() as cursor, psycopg.Cursor(cursor.connection) as bound:
         # The Django cursor comes first: opening it sets the organization's search_path.
         started = time.monotonic()
@@ -252,6 +265,25 @@ def vector_rows(queryset: QuerySet) -> list[tuple]:
     if connection.queries_logged:  # still seen by query counts in tests and the debug log, as Django's own are
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
     return rows
+
+
+def _ranked_together(rankings: list[QuerySet | None]) -> list[list[int]]:
+    """The ids of several ranked querysets, each in its own order, read in one statement (one round trip).
+
+    `SELECT ARRAY(<ranking>), ARRAY(<ranking>), …`: an ARRAY of a subquery keeps the subquery's order.
+    Bound on the server and prepared, as vector_rows is. A None ranking (no words to match) is left out.
+    """
+    parts: list[str] = []
+    params: list[Any] = []
+    for ranking in rankings:
+        if ranking is not None:
+            sql, ranking_params = ranking.query.sql_with_params()
+            parts.append(f"ARRAY({sql})")
+            params.extend(ranking_params)
+    if not parts:
+        return []
+    (row,) = _bound_rows(f"SELECT {', '.join(parts)}", params)
+    return [list(ids) for ids in row]
 
 
 def hnsw_settings(cursor, fetch: int) -> None:
@@ -291,7 +323,7 @@ def vector_ranked_ids(
             return []
         strategy = "exact" if matches <= EXACT_SCAN_MAX_ROWS else "index"
     if strategy == "exact":
-        rows = vector_rows(vector_query(base, vector, depth, exact=True, model_name=model_name))
+        return [pk for (pk,) in vector_rows(vector_query(base, vector, depth, exact=True, model_name=model_name))]
     else:
         fetch = max(depth, HNSW_EF_SEARCH) if base.query.where else depth
         with transaction.atomic(), connection.cursor() as cursor:
@@ -304,13 +336,14 @@ def vector_ranked_ids(
     return [pk for pk, _ in rows[:depth]]
 
 
-def _fulltext_ranked_ids(base: QuerySet[Property], text: str, depth: int) -> list[int]:
+def _fulltext_ranking(base: QuerySet[Property], text: str, depth: int) -> QuerySet | None:
+    """Ids of `base`'s listings sharing a word with the text, best full-text rank first; None: no words."""
     words = _words(text)
     if not words:
-        return []
+        return None
     # Any word may match (OR): a question's words are rarely all in one listing.
     query = SearchQuery(" | ".join(words), search_type="raw", config="english")
-    return list(
+    return (
         base.filter(search_vector=query)
         .annotate(rank=SearchRank(F("search_vector"), query))
         .order_by("-rank", "-id")
@@ -318,16 +351,17 @@ def _fulltext_ranked_ids(base: QuerySet[Property], text: str, depth: int) -> lis
     )
 
 
-def _trigram_ranked_ids(base: QuerySet[Property], text: str, depth: int) -> list[int]:
+def _trigram_ranking(base: QuerySet[Property], text: str, depth: int) -> QuerySet | None:
+    """Ids of `base`'s listings with a word like one of the text's (typos too), most alike first; None: no words.
+
+    Each word is matched against the listing's short text by word similarity (pg_trgm's `%>`, served by
+    the trigram index, at settings.SEARCH_TRIGRAM_THRESHOLD, which every connection starts with):
+    "balcny" still finds "balcony", "Wilamette" finds "Willamette".
+    """
     words = [word for word in _words(text) if len(word) >= 3]
     if not words:
-        return []
-    # Each word is matched against the listing's short text by word similarity (pg_trgm's `%>`, served
-    # by the trigram index): "balcny" still finds "balcony", "Wilamette" finds "Willamette".
+        return None
     matches = reduce(operator.or_, (Q(search_text__trigram_word_similar=word) for word in words))
     similarity = reduce(operator.add, (TrigramWordSimilarity(word, "search_text") for word in words))
     ranked = base.filter(matches).annotate(similarity=similarity).order_by("-similarity", "-id")
-    with transaction.atomic(), connection.cursor() as cursor:
-        # pg_trgm's default (0.6) misses one-letter typos in short words ("balcny" ~ "balcony" is 0.57).
-        cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)", [str(TRIGRAM_THRESHOLD)])
-        return list(ranked.values_list("pk", flat=True)[:depth])
+    return ranked.values_list("pk", flat=True)[:depth]

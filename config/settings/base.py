@@ -129,6 +129,23 @@ else:
 
     DATABASES = {"default": env.db_url_config(ensure_database(EMBEDDED_PGDATA))}
     EMBEDDED_DATABASE = True
+# pg_trgm's word similarity a listing's text needs with a query word for the search's typo-tolerant
+# match (`%>`): 0.5, not pg_trgm's 0.6, which misses one-letter typos in short words ("balcny" ~
+# "balcony" is 0.57). Every connection starts with it (libpq `options`: no extra round trip), so a
+# search can run as one statement.
+SEARCH_TRIGRAM_THRESHOLD = 0.5
+
+
+def database_session_settings(config: dict) -> dict:
+    """Add the session settings above to a DATABASES entry's connection options (idempotent)."""
+    options = config.setdefault("OPTIONS", {})
+    setting = f"-c pg_trgm.word_similarity_threshold={SEARCH_TRIGRAM_THRESHOLD}"
+    if setting not in options.get("options", ""):
+        options["options"] = f"{options.get('options', '')} {setting}".strip()
+    return config
+
+
+database_session_settings(DATABASES["default"])
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -183,7 +183,7 @@ def test_a_query_vector_travels_in_binary_and_as_text_alike(small_catalog):
     from apps.properties.selectors import vector_query, vector_rows
 
     vector = get_embedder().embed(["fireplace and garage"])[0]
-    queryset = vector_query(property_list(), vector, 5, exact=True, model_name=get_embedder().model_name)
+    queryset = vector_query(property_list(), vector, 5, exact=False, model_name=get_embedder().model_name)
     binary = vector_rows(queryset)
     sql, params = queryset.query.sql_with_params()
     with connection.cursor() as cursor:
@@ -214,3 +214,44 @@ def test_a_prepared_vector_search_follows_the_organization(org, other_org):
                 for strategy in ("exact", "index"):
                     found = vector_ranked_ids(property_list(), vector, 10, strategy=strategy)
                     assert set(found) <= own and len(found) == len(own), (organization.slug, strategy)
+
+
+def test_a_small_catalog_is_ranked_in_one_statement(small_catalog):
+    # Every agency-sized catalog: vector, full-text and trigram rankings travel in one round trip,
+    # then the listings themselves in a second.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    property_search(query="balcony with views", limit=3)  # the catalog's cities and size are cached now
+    with CaptureQueriesContext(connection) as queries:
+        hits = property_search(query="penthuose with skylne views", limit=3)
+    assert hits[0].property.external_id == "skyline-penthouse"
+    assert len(queries.captured_queries) == 2, [query["sql"][:120] for query in queries.captured_queries]
+    ranked = queries.captured_queries[0]["sql"]
+    assert ranked.startswith("SELECT ARRAY(") and ranked.count("ARRAY(") == 3
+    # Nothing to rank: the newest-first fill comes in the same query as the listings.
+    with CaptureQueriesContext(connection) as queries:
+        hits = property_search(query="", filters={"city": "Seattle"}, limit=5)
+    assert [hit.property.external_id for hit in hits] == ["skyline-penthouse", "dog-cottage", "corner-retail"]
+    assert len(queries.captured_queries) == 1
+
+
+@pytest.mark.parametrize("question", [question for question, _ in QUESTIONS] + ["firplace and garaje"])
+def test_large_catalogs_rank_alike_through_separate_statements(small_catalog, monkeypatch, question):
+    # Above EXACT_SCAN_MAX_ROWS each ranking is its own query (the vector one through the HNSW index);
+    # the hits and their scores must not depend on which way was taken.
+    from apps.properties import selectors
+
+    together = [(hit.property.pk, hit.score) for hit in property_search(query=question, limit=5)]
+    monkeypatch.setattr(selectors, "EXACT_SCAN_MAX_ROWS", 0)
+    apart = [(hit.property.pk, hit.score) for hit in property_search(query=question, limit=5)]
+    assert apart == together
+
+
+def test_connections_start_with_the_search_trigram_threshold(db):
+    from django.conf import settings
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW pg_trgm.word_similarity_threshold")
+        assert float(cursor.fetchone()[0]) == settings.SEARCH_TRIGRAM_THRESHOLD == 0.5
