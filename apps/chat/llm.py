@@ -189,10 +189,10 @@ class OpenAIChatModel:
         try:
             sent = _on_request_sent.set(on_sent)
             try:
-                response = await self._client().chat.completions.create(
+                response = await openai_client.chat_completion_stream(
+                    self._client(),
                     model=self.model,
                     messages=self.messages(context),
-                    stream=True,
                     stream_options={"include_usage": True},
                     temperature=0.3,
                 )

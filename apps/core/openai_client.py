@@ -51,6 +51,26 @@ def async_client(
     )
 
 
+async def chat_completion_stream(client: Any, **body: Any) -> Any:
+    """Start a streamed chat completion (`stream=True` is added), sending `body` as it is.
+
+    `client.chat.completions.create` first walks every message through the SDK's type-driven transform,
+    about 0.16 ms a message: 2 ms for a turn with ten messages of history, all spent before the request
+    leaves while a visitor waits. The body here is plain JSON already (strings in dicts), so it goes
+    through the SDK's documented generic `post`, which returns the same stream of chunks `create` does.
+    """
+    openai = _sdk()
+    from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+    return await client.post(
+        "/chat/completions",
+        body={**body, "stream": True},
+        cast_to=ChatCompletion,
+        stream=True,
+        stream_cls=openai.AsyncStream[ChatCompletionChunk],
+    )
+
+
 def api_error() -> type[Exception]:
     """Every error the SDK raises for a failed call (connection, timeout, HTTP status)."""
     return _sdk().APIError

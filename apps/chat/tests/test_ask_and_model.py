@@ -97,6 +97,7 @@ async def test_openai_client_path_against_the_fake_server(chat_orgs, settings):
     assert request["path"] == "/v1/chat/completions" and request["headers"]["authorization"] == "Bearer sk-test"
     sent = request["body"]
     assert sent["model"] == "gpt-test" and sent["stream"] is True
+    assert sent["stream_options"] == {"include_usage": True} and sent["temperature"] == 0.3
     system = sent["messages"][0]["content"]
     assert "[1] Sunny craftsman with pool in Travis Heights" in system and "Acme Realty" in system
     assert "Globex" not in system
