@@ -219,12 +219,13 @@ def _words(text: str) -> list[str]:
 def vector_query(
     base: QuerySet[Property], vector: list[float], fetch: int, *, exact: bool, model_name: str
 ) -> QuerySet:
-    """(property_id, distance) of the `fetch` embeddings of `base`'s listings nearest to `vector`; exact: ids only.
+    """The `fetch` embeddings of `base`'s listings nearest to `vector`: exact, their ids; else (id, distance) rows.
 
     `exact=True` orders by `distance + 0`: the planner cannot match that to the HNSW index, so it
-    filters first and sorts every match. Otherwise the order is the index's expression (the vector in
-    half precision, see PropertyEmbedding.Meta), so the HNSW index serves it (see hnsw_settings);
-    either way `distance` is the full-precision one, which the caller re-ranks by.
+    filters first and sorts every match, and the ids come back in their final order. Otherwise the
+    order is the index's expression (the vector in half precision, see PropertyEmbedding.Meta), so the
+    HNSW index serves it (see hnsw_settings), and each row carries its full-precision distance for the
+    caller to re-rank by.
     """
     embeddings = PropertyEmbedding.objects.filter(model_name=model_name)
     if base.query.where:
@@ -233,14 +234,12 @@ def vector_query(
     dimensions = PropertyEmbedding._meta.get_field("vector").dimensions
     distance = CosineDistance("vector", VectorParam(vector, dimensions))
     if exact:
-        # Already in exact order: the ids are enough (the distance, only sorted by, is not sent back).
         ordered = embeddings.annotate(distance=distance + Value(0.0)).order_by("distance", "property_id")
         return ordered.values_list("property_id", flat=True)[:fetch]
-    else:
-        half = HalfVectorField(dimensions=dimensions)
-        ordered = embeddings.annotate(distance=distance).order_by(
-            CosineDistance(Cast("vector", half), Cast(VectorParam(vector, dimensions), half))
-        )
+    half = HalfVectorField(dimensions=dimensions)
+    ordered = embeddings.annotate(distance=distance).order_by(
+        CosineDistance(Cast("vector", half), Cast(VectorParam(vector, dimensions), half))
+    )
     return ordered.values_list("property_id", "distance")[:fetch]
 
 
@@ -324,15 +323,14 @@ def vector_ranked_ids(
         strategy = "exact" if matches <= EXACT_SCAN_MAX_ROWS else "index"
     if strategy == "exact":
         return [pk for (pk,) in vector_rows(vector_query(base, vector, depth, exact=True, model_name=model_name))]
-    else:
-        fetch = max(depth, HNSW_EF_SEARCH) if base.query.where else depth
-        with transaction.atomic(), connection.cursor() as cursor:
-            hnsw_settings(cursor, fetch)
-            rows = vector_rows(vector_query(base, vector, fetch, exact=False, model_name=model_name))
-        if matches is not None and len(rows) < min(depth, matches):
-            # The index gave up early (hnsw.max_scan_tuples); the exact scan never does.
-            return vector_ranked_ids(base, vector, depth, strategy="exact", model_name=model_name)
-        rows.sort(key=lambda row: (row[1], row[0]))
+    fetch = max(depth, HNSW_EF_SEARCH) if base.query.where else depth
+    with transaction.atomic(), connection.cursor() as cursor:
+        hnsw_settings(cursor, fetch)
+        rows = vector_rows(vector_query(base, vector, fetch, exact=False, model_name=model_name))
+    if matches is not None and len(rows) < min(depth, matches):
+        # The index gave up early (hnsw.max_scan_tuples); the exact scan never does.
+        return vector_ranked_ids(base, vector, depth, strategy="exact", model_name=model_name)
+    rows.sort(key=lambda row: (row[1], row[0]))
     return [pk for pk, _ in rows[:depth]]
 
 
