@@ -147,8 +147,10 @@ def load(rows: int, seed: int) -> None:
     print(f"  HNSW index built in {time.perf_counter() - started:.1f} s")
 
 
-def _db_time(queryset, fetch: int | None = None) -> tuple[float, list[tuple[int, float]]]:
+def _db_time(queryset, fetch: int | None = None) -> tuple[float, list[tuple]]:
     """One execution of the selector's own SQL, timed at the database round trip (no ORM work inside).
+
+    Its rows: (id,) for an exact query, (id, distance) for an index one (see vector_query).
 
     Bound on the server and prepared, as vector_rows sends it.
     """
