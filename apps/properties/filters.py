@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import django_filters
@@ -9,6 +11,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
+from apps.core.errors import ApplicationError, ErrorCode
 from apps.properties.models import ListingType, Property, PropertyType
 
 _TRUE = {"true", "1", "yes", "on"}
@@ -63,8 +66,13 @@ class PropertyFilter(django_filters.FilterSet):
             cls._form_class = super().get_form_class()
         return cls._form_class
 
+    @classmethod
+    def search_form_class(cls) -> type[forms.Form]:
+        """The form that validates these filters (built from a FilterSet once, then shared)."""
+        return cls.__dict__.get("_form_class") or cls(queryset=Property.objects.none()).get_form_class()
+
     def filter_city(self, queryset: QuerySet[Property], name: str, value: str) -> QuerySet[Property]:
-        value = " ".join(value.split()).lower()
+        value = city_key(value)
         if not value:
             return queryset
         # lower(city) = …, the expression of property_city_lower_idx (iexact would use upper()).
@@ -78,3 +86,56 @@ class PropertyFilter(django_filters.FilterSet):
 
 
 FILTER_NAMES: tuple[str, ...] = tuple(PropertyFilter.base_filters)
+
+
+def city_key(value: str) -> str:
+    """A city as both forms of the filter compare it: spaces collapsed, lowercase (lower(city) = …)."""
+    return " ".join(value.split()).lower()
+
+
+def filter_error(errors: Mapping[str, list[str]]) -> ApplicationError:
+    """A 400 naming the first bad filter (django-filter itself would drop a bad value silently)."""
+    attr, messages = next(iter(errors.items()))
+    return ApplicationError(ErrorCode.INVALID, str(messages[0]), attr=attr)
+
+
+def filters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The filters validated by PropertyFilter's form, without their empty values; a bad one is an ApplicationError.
+
+    The search's own path: the form alone, without the FilterSet (which deep-copies its filters and
+    builds a queryset on every use).
+    """
+    form = PropertyFilter.search_form_class()(data=data)
+    if not form.is_valid():
+        raise filter_error(form.errors)
+    return {key: value for key, value in form.cleaned_data.items() if value not in (None, "")}
+
+
+# The search's hard filters as SQL on the listings table aliased `p`: the same conditions as the
+# FilterSet's (tests/test_filters.py checks both forms against rows filtered in Python). `q` is not a
+# search filter: the search ranks the text instead.
+_FILTER_SQL: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "city": ("lower(p.city) = %s", city_key),
+    "property_type": ("p.property_type = %s", str),
+    "listing_type": ("p.listing_type = %s", str),
+    "min_price": ("p.price >= %s", Decimal),
+    "max_price": ("p.price <= %s", Decimal),
+    "min_bedrooms": ("p.bedrooms >= %s", int),
+    "is_active": ("p.is_active = %s", bool),
+}
+
+
+def filters_sql(cleaned: Mapping[str, Any]) -> tuple[str, list[Any]]:
+    """`cleaned` (see filters_clean) as one SQL condition on `p` with its parameters; TRUE without filters."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    for name, value in cleaned.items():
+        if name not in _FILTER_SQL:
+            raise ValueError(f"{name} is not a search filter")
+        condition, convert = _FILTER_SQL[name]
+        value = convert(value)
+        if value == "":
+            continue  # a city of only spaces filters nothing, as in the FilterSet
+        conditions.append(condition)
+        params.append(value)
+    return (" AND ".join(conditions) or "TRUE"), params

@@ -3,38 +3,29 @@
 from __future__ import annotations
 
 import logging
-import operator
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import reduce
 from typing import Any, Literal
 
-import psycopg
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Value
+from django.db.models import Count, QuerySet, Value
 from django.db.models.functions import Cast
 from django.http import QueryDict
 from pgvector.django import CosineDistance, HalfVectorField
 
 from apps.core.errors import ApplicationError, ErrorCode
+from apps.core.sql import bound_rows
+from apps.properties import search_sql
 from apps.properties.embeddings import EmbeddingError, get_embedder
-from apps.properties.filters import PropertyFilter
+from apps.properties.filters import PropertyFilter, filter_error, filters_clean, filters_sql
 from apps.properties.models import Property, PropertyEmbedding
 from apps.properties.query_parser import ParsedQuery, parse_query
 from apps.properties.vector_params import VectorParam
 
 logger = logging.getLogger(__name__)
 
-# Columns no reader shows; the tsvector is the biggest value of a row.
-_NOT_SHOWN = ("search_text", "search_vector")
-
-# Reciprocal rank fusion constant (Cormack et al.): damps the head of each list so that agreement
-# between lists matters more than one list's top rank.
-RRF_K = 60
 # Each ranked list is this deep (limit × factor, bounded): deep enough for fusion to reorder.
 CANDIDATE_FACTOR = 8
 MIN_CANDIDATES = 40
@@ -63,7 +54,7 @@ VectorStrategy = Literal["auto", "index", "exact"]
 
 
 def _listings() -> QuerySet[Property]:
-    return Property.objects.defer(*_NOT_SHOWN)
+    return Property.objects.defer(*search_sql.NOT_SHOWN)
 
 
 def _filterset(filters: Mapping[str, Any] | None) -> PropertyFilter:
@@ -72,8 +63,7 @@ def _filterset(filters: Mapping[str, Any] | None) -> PropertyFilter:
     data = filters if isinstance(filters, QueryDict) else dict(filters or {})
     filterset = PropertyFilter(data=data, queryset=_listings())
     if not filterset.is_valid():
-        attr, messages = next(iter(filterset.errors.items()))
-        raise ApplicationError(ErrorCode.INVALID, str(messages[0]), attr=attr)
+        raise filter_error(filterset.errors)
     return filterset
 
 
@@ -132,74 +122,51 @@ class SearchPlan:
 
 
 def property_search_plan(*, query: str, filters: Mapping[str, Any] | None = None) -> SearchPlan:
-    """Hard filters for a search: the ones given, plus those the question states (given ones win); active only."""
-    return _search_plan(query=query, filters=filters)[0]
-
-
-def _search_plan(*, query: str, filters: Mapping[str, Any] | None) -> tuple[SearchPlan, QuerySet[Property]]:
-    """The plan and the listings within its filters.
-
-    One FilterSet validates the given filters (a bad one is a 400 naming it) and applies them together
-    with those understood from the question.
-    """
+    """Hard filters for a search: the ones given (validated: a bad one is a 400 naming it), plus those the
+    question states (given ones win); active only unless asked otherwise."""
     given = {key: value for key, value in (filters or {}).items() if key != "q" and value not in (None, "")}
     query = " ".join((query or "").split())
     parsed = parse_query(query, known_cities=property_cities()) if query else ParsedQuery()
     merged: dict[str, Any] = {**parsed.filters(), **given}
     # A visitor never sees a listing the agency switched off; `is_active=false` is an explicit admin ask.
     merged.setdefault("is_active", True)
-    filterset = _filterset(merged)
-    cleaned = {key: value for key, value in filterset.form.cleaned_data.items() if value not in (None, "")}
-    return SearchPlan(filters=cleaned, text=parsed.text or query, parsed=parsed), filterset.qs
+    return SearchPlan(filters=filters_clean(merged), text=parsed.text or query, parsed=parsed)
 
 
 def property_search(*, query: str, filters: Mapping[str, Any] | None = None, limit: int = 5) -> list[SearchHit]:
     """The `limit` best listings for a visitor's question, within hard filters that are always obeyed.
 
     The question is parsed ("3 bed house in Austin under $500k with a pool" → city, min_bedrooms,
-    property_type, max_price + "pool"); the rest of the text is ranked by full text, trigram word
-    similarity (typos) and vector similarity, fused by reciprocal rank. Returns `limit` hits whenever
-    that many listings match the filters (those no ranker found come last, newest first, score 0).
+    property_type, max_price + "pool"); the rest of the text is ranked by vector similarity, full text
+    and trigram word similarity (typos), fused by reciprocal rank. Returns `limit` hits whenever that
+    many listings match the filters (those no ranker found come last, newest first, score 0).
+
+    An agency-sized catalog (≤ EXACT_SCAN_MAX_ROWS listings) is searched in one statement, with exact
+    vector distances (search_sql). A larger one first walks the HNSW index (vector_ranked_ids).
     """
     if not 1 <= limit <= MAX_SEARCH_LIMIT:
         raise ApplicationError(ErrorCode.INVALID, f"limit must be between 1 and {MAX_SEARCH_LIMIT}.", attr="limit")
-    plan, base = _search_plan(query=query, filters=filters)
+    plan = property_search_plan(query=query, filters=filters)
+    where = filters_sql(plan.filters)
     depth = min(max(limit * CANDIDATE_FACTOR, MIN_CANDIDATES), MAX_CANDIDATES)
-    text = plan.text
-    rankings: list[list[int]] = []
-    if text:
-        vector = _query_vector(text)
-        words = [_fulltext_ranking(base, text, depth), _trigram_ranking(base, text, depth)]
-        if property_catalog_size() <= EXACT_SCAN_MAX_ROWS:
-            # Every agency-sized catalog: exact vector distances, and the three rankings in one statement.
+    rankings: list[search_sql.Ranking] = []
+    if plan.text:
+        vector = _query_vector(plan.text)
+        if vector is not None:
             model_name = get_embedder().model_name
-            nearest = None if vector is None else vector_query(base, vector, depth, exact=True, model_name=model_name)
-            rankings = _ranked_together([nearest, *words])
-        else:
-            if vector is not None:
-                rankings.append(vector_ranked_ids(base, vector, depth))
-            rankings += [list(ranking) for ranking in words if ranking is not None]
-    scores = rrf_fuse(rankings)
-    ordered = sorted(scores, key=lambda pk: (-scores[pk], pk))[:limit]
-    listings = _listings().filter(pk__in=ordered).order_by()
-    if len(ordered) < limit:
-        # Listings no ranker reached (no shared word, not embedded yet) still answer a filtered question,
-        # newest first, read in the same query.
-        rest = base.exclude(pk__in=ordered).order_by("-created_at", "-id")[: limit - len(ordered)]
-        listings = listings.union(rest, all=True)
-    by_pk = {listing.pk: listing for listing in listings}
-    filled = sorted(by_pk.keys() - set(ordered), key=lambda pk: (by_pk[pk].created_at, pk), reverse=True)
-    found = [pk for pk in ordered if pk in by_pk] + filled
-    return [SearchHit(property=by_pk[pk], score=round(scores.get(pk, 0.0), 6)) for pk in found]
-
-
-def rrf_fuse(rankings: list[list[int]], k: int = RRF_K) -> dict[int, float]:
-    """Reciprocal rank fusion: each list adds 1 / (k + rank) to the ids it ranks."""
-    scores: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, pk in enumerate(ranking, start=1):
-            scores[pk] = scores.get(pk, 0.0) + 1.0 / (k + rank)
-    return scores
+            if property_catalog_size() <= EXACT_SCAN_MAX_ROWS:
+                rankings.append(search_sql.vector_ranking(where, vector, model_name, depth))
+            else:
+                base = _filterset(plan.filters).qs
+                ids = vector_ranked_ids(base, vector, depth, model_name=model_name)
+                rankings.append(search_sql.ids_ranking(ids))
+        words = _words(plan.text)
+        if words:
+            rankings.append(search_sql.fulltext_ranking(where, words, depth))
+        if long_words := [word for word in words if len(word) >= 3]:
+            rankings.append(search_sql.trigram_ranking(where, long_words, depth))
+    hits = search_sql.fused_search(where, rankings, limit)
+    return [SearchHit(property=listing, score=round(score or 0.0, 6)) for listing, score in hits]
 
 
 def _query_vector(text: str) -> list[float] | None:
@@ -253,36 +220,7 @@ def vector_rows(queryset: QuerySet) -> list[tuple]:
     connection; PostgreSQL plans it again by itself when the search_path (the organization) or the
     tables change.
     """
-    return _bound_rows(*queryset.query.sql_with_params())
-
-
-def _bound_rows(sql: str, params: list | tuple) -> list[tuple]:
-    with connection.cursor() as cursor, psycopg.Cursor(cursor.connection) as bound:
-        # The Django cursor comes first: opening it sets the organization's search_path.
-        started = time.monotonic()
-        rows = bound.execute(sql, params, prepare=True).fetchall()
-    if connection.queries_logged:  # still seen by query counts in tests and the debug log, as Django's own are
-        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
-    return rows
-
-
-def _ranked_together(rankings: list[QuerySet | None]) -> list[list[int]]:
-    """The ids of several ranked querysets, each in its own order, read in one statement (one round trip).
-
-    `SELECT ARRAY(<ranking>), ARRAY(<ranking>), …`: an ARRAY of a subquery keeps the subquery's order.
-    Bound on the server and prepared, as vector_rows is. A None ranking (no words to match) is left out.
-    """
-    parts: list[str] = []
-    params: list[Any] = []
-    for ranking in rankings:
-        if ranking is not None:
-            sql, ranking_params = ranking.query.sql_with_params()
-            parts.append(f"ARRAY({sql})")
-            params.extend(ranking_params)
-    if not parts:
-        return []
-    (row,) = _bound_rows(f"SELECT {', '.join(parts)}", params)
-    return [list(ids) for ids in row]
+    return bound_rows(*queryset.query.sql_with_params())
 
 
 def hnsw_settings(cursor, fetch: int) -> None:
@@ -332,34 +270,3 @@ def vector_ranked_ids(
         return vector_ranked_ids(base, vector, depth, strategy="exact", model_name=model_name)
     rows.sort(key=lambda row: (row[1], row[0]))
     return [pk for pk, _ in rows[:depth]]
-
-
-def _fulltext_ranking(base: QuerySet[Property], text: str, depth: int) -> QuerySet | None:
-    """Ids of `base`'s listings sharing a word with the text, best full-text rank first; None: no words."""
-    words = _words(text)
-    if not words:
-        return None
-    # Any word may match (OR): a question's words are rarely all in one listing.
-    query = SearchQuery(" | ".join(words), search_type="raw", config="english")
-    return (
-        base.filter(search_vector=query)
-        .annotate(rank=SearchRank(F("search_vector"), query))
-        .order_by("-rank", "-id")
-        .values_list("pk", flat=True)[:depth]
-    )
-
-
-def _trigram_ranking(base: QuerySet[Property], text: str, depth: int) -> QuerySet | None:
-    """Ids of `base`'s listings with a word like one of the text's (typos too), most alike first; None: no words.
-
-    Each word is matched against the listing's short text by word similarity (pg_trgm's `%>`, served by
-    the trigram index, at settings.SEARCH_TRIGRAM_THRESHOLD, which every connection starts with):
-    "balcny" still finds "balcony", "Wilamette" finds "Willamette".
-    """
-    words = [word for word in _words(text) if len(word) >= 3]
-    if not words:
-        return None
-    matches = reduce(operator.or_, (Q(search_text__trigram_word_similar=word) for word in words))
-    similarity = reduce(operator.add, (TrigramWordSimilarity(word, "search_text") for word in words))
-    ranked = base.filter(matches).annotate(similarity=similarity).order_by("-similarity", "-id")
-    return ranked.values_list("pk", flat=True)[:depth]

@@ -134,11 +134,19 @@ else:
 # "balcony" is 0.57). Every connection starts with it (libpq `options`: no extra round trip), so a
 # search can run as one statement.
 SEARCH_TRIGRAM_THRESHOLD = 0.5
+# The hot path's hand-written statements (apps/core/sql.bound_rows: a search, a chat turn's reads)
+# are prepared: a connection parses and plans each once. Django switches psycopg's prepared statements
+# off unless OPTIONS names a threshold; a threshold no query reaches keeps them to the statements that
+# ask (Django's own queries bind on the client and are never prepared). Off (false) for a pooler that
+# cannot keep prepared statements per connection.
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 
 
 def database_session_settings(config: dict) -> dict:
     """Add the session settings above to a DATABASES entry's connection options (idempotent)."""
     options = config.setdefault("OPTIONS", {})
+    if DATABASE_PREPARED_STATEMENTS:
+        options.setdefault("prepare_threshold", 2**31 - 1)
     setting = f"-c pg_trgm.word_similarity_threshold={SEARCH_TRIGRAM_THRESHOLD}"
     if setting not in options.get("options", ""):
         options["options"] = f"{options.get('options', '')} {setting}".strip()

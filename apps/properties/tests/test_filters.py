@@ -96,6 +96,27 @@ def test_list_api_obeys_each_filter_exactly(rows, org, api_key, client_for, filt
     assert {item["external_id"] for item in body["results"]} == want
 
 
+@pytest.mark.parametrize("filters", CASES, ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()))
+def test_the_search_sql_form_of_each_filter_selects_the_same_rows(rows, filters):
+    # The search's statements carry the filters as SQL (filters_sql); the FilterSet is the definition.
+    from apps.core.sql import bound_rows
+    from apps.properties.filters import filters_clean, filters_sql
+
+    condition, params = filters_sql(filters_clean(filters))
+    got = {
+        external_id
+        for (external_id,) in bound_rows(f"SELECT external_id FROM properties_property p WHERE {condition}", params)
+    }
+    assert got == set(property_list(filters=filters).values_list("external_id", flat=True))
+
+
+def test_q_is_not_a_search_filter():
+    from apps.properties.filters import filters_sql
+
+    with pytest.raises(ValueError, match="q is not a search filter"):
+        filters_sql({"q": "garden"})
+
+
 def test_every_listing_is_there_without_filters(rows):
     assert property_list().count() == len(rows)
 
@@ -137,8 +158,14 @@ SEARCH_CASES = [
 ]
 
 
+@pytest.mark.parametrize("catalog", ["agency-sized", "large"])
 @pytest.mark.parametrize("filters", SEARCH_CASES, ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()))
-def test_search_obeys_given_filters_and_fills_the_limit(embedded_rows, filters):
+def test_search_obeys_given_filters_and_fills_the_limit(embedded_rows, filters, catalog, monkeypatch):
+    # Both ways a search runs: one statement (exact vectors), or the HNSW index first (large catalogs).
+    from apps.properties import selectors
+
+    if catalog == "large":
+        monkeypatch.setattr(selectors, "EXACT_SCAN_MAX_ROWS", 0)
     rows = embedded_rows
     allowed = expected(rows, **{"is_active": True, **filters})
     hits = property_search(query="bright place with a garden and parking", filters=filters, limit=10)

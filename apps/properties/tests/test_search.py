@@ -11,7 +11,6 @@ from apps.properties.selectors import (
     property_list,
     property_search,
     property_search_plan,
-    rrf_fuse,
     vector_ranked_ids,
 )
 
@@ -133,10 +132,53 @@ def test_small_catalogs_take_the_exact_path(small_catalog, django_assert_max_num
     assert not any("hnsw.iterative_scan" in query["sql"] for query in queries.captured_queries)
 
 
-def test_rrf_rewards_agreement():
-    scores = rrf_fuse([[1, 2, 3], [2, 1], [2]])
-    assert max(scores, key=scores.get) == 2
-    assert scores[3] == pytest.approx(1 / 63)
+def rrf_reference(rankings: list[list[int]], k: int = 60) -> dict[int, float]:
+    """Reciprocal rank fusion as its paper defines it: each list adds 1 / (k + rank) to the ids it ranks."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, pk in enumerate(ranking, start=1):
+            scores[pk] = scores.get(pk, 0.0) + 1.0 / (k + rank)
+    return scores
+
+
+def test_rrf_rewards_agreement(small_catalog):
+    from apps.properties.filters import filters_sql
+    from apps.properties.search_sql import fused_search, ids_ranking
+
+    a, b, c = sorted(small_catalog.values())[:3]
+    lists = [[a, b, c], [b, a], [b]]
+    rankings = [ids_ranking(ids, name=f"r{n}") for n, ids in enumerate(lists)]
+    hits = fused_search(filters_sql({}), rankings, limit=5)
+    expected = rrf_reference(lists)
+    assert [(hit.pk, score) for hit, score in hits[:3]] == sorted(expected.items(), key=lambda item: -item[1])
+    assert hits[0][1] == 1 / 62 + 1 / 61 + 1 / 61 and hits[2][1] == 1 / 63  # the same floats as Python's
+    # The rest fill up to the limit, newest first, unscored.
+    assert [score for _, score in hits[3:]] == [None, None]
+
+
+@pytest.mark.parametrize("question", [question for question, _ in QUESTIONS] + ["firplace and garaje"])
+def test_the_fused_scores_are_rrf_of_the_rankings_run_alone(small_catalog, question):
+    # The statement fuses in SQL; each ranking run on its own and fused in Python must give the
+    # same listings in the same order, with the same scores to the last bit.
+    from apps.core.sql import bound_rows
+    from apps.properties import search_sql
+    from apps.properties.filters import filters_sql
+    from apps.properties.selectors import _words
+
+    plan = property_search_plan(query=question)
+    where = filters_sql(plan.filters)
+    words = _words(plan.text)
+    vector = get_embedder().embed([plan.text])[0]
+    rankings = [
+        search_sql.vector_ranking(where, vector, get_embedder().model_name, 40),
+        search_sql.fulltext_ranking(where, words, 40),
+        search_sql.trigram_ranking(where, [word for word in words if len(word) >= 3], 40),
+    ]
+    alone = [[pk for (pk,) in bound_rows(f"SELECT id FROM ({r.sql}) AS x ORDER BY r", r.params)] for r in rankings]
+    assert alone[0] and (alone[1] or alone[2]), alone  # more than one list to fuse
+    expected = sorted(rrf_reference(alone).items(), key=lambda item: (-item[1], item[0]))[:5]
+    fused = [(hit.pk, score) for hit, score in search_sql.fused_search(where, rankings, limit=5)]
+    assert fused[: len(expected)] == expected
 
 
 def test_search_api_shape(small_catalog, org, api_key, client_for):
@@ -213,31 +255,37 @@ def test_a_query_vector_is_sent_in_binary_on_server_bound_cursors(db):
         )
 
 
-def test_a_prepared_vector_search_follows_the_organization(org, other_org):
-    # vector_rows prepares its statement once per connection; PostgreSQL must plan it again for the
-    # other organization's schema (search_path), never answer from the first one's tables.
+def test_a_prepared_search_follows_the_organization(org, other_org):
+    # The search's statements are prepared once per connection; PostgreSQL must plan them again for
+    # the other organization's schema (search_path), never answer from the first one's tables, also
+    # once it has switched to a generic plan (after five runs).
+    from django.db import connection
     from django_tenants.utils import tenant_context
 
     from apps.properties.tests.conftest import SMALL_CATALOG, load
 
     with tenant_context(org):
-        ours = set(load(SMALL_CATALOG[:4]).values())
+        ours = load(SMALL_CATALOG[:4])
     with tenant_context(other_org):
-        theirs = set(load(SMALL_CATALOG[4:]).values())
-    # Each schema numbers its listings from 1: the sizes (not the ids) tell the catalogs apart.
+        theirs = load(SMALL_CATALOG[4:])
+    # Each schema numbers its listings from 1: the sizes and external ids (not the ids) tell them apart.
     assert len(ours) != len(theirs)
     vector = get_embedder().embed(["balcony with views"])[0]
-    for _ in range(3):  # again and again on one connection, switching schemas
+    for _ in range(7):  # again and again on one connection, switching schemas
         for organization, own in ((org, ours), (other_org, theirs)):
             with tenant_context(organization):
                 for strategy in ("exact", "index"):
                     found = vector_ranked_ids(property_list(), vector, 10, strategy=strategy)
-                    assert set(found) <= own and len(found) == len(own), (organization.slug, strategy)
+                    assert set(found) <= set(own.values()) and len(found) == len(own), (organization.slug, strategy)
+                hits = property_search(query="balcony with views", limit=10)
+                assert {hit.property.external_id for hit in hits} == set(own), organization.slug
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sum(generic_plans) FROM pg_prepared_statements WHERE statement LIKE 'WITH vec AS%%'")
+        assert cursor.fetchone()[0] > 0  # the generic plans were exercised too
 
 
-def test_a_small_catalog_is_ranked_in_one_statement(small_catalog):
-    # Every agency-sized catalog: vector, full-text and trigram rankings travel in one round trip,
-    # then the listings themselves in a second.
+def test_a_small_catalog_is_searched_in_one_statement(small_catalog):
+    # Every agency-sized catalog: the three rankings, their fusion and the listings in one round trip.
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -245,14 +293,29 @@ def test_a_small_catalog_is_ranked_in_one_statement(small_catalog):
     with CaptureQueriesContext(connection) as queries:
         hits = property_search(query="penthuose with skylne views", limit=3)
     assert hits[0].property.external_id == "skyline-penthouse"
-    assert len(queries.captured_queries) == 2, [query["sql"][:120] for query in queries.captured_queries]
-    ranked = queries.captured_queries[0]["sql"]
-    assert ranked.startswith("SELECT ARRAY(") and ranked.count("ARRAY(") == 3
-    # Nothing to rank: the newest-first fill comes in the same query as the listings.
+    assert len(queries.captured_queries) == 1, [query["sql"][:120] for query in queries.captured_queries]
+    sql = queries.captured_queries[0]["sql"]
+    assert all(f"{name} AS (" in sql for name in ("vec", "ft", "tg", "fused"))
+    # Nothing to rank: the newest matching listings, in one query too.
     with CaptureQueriesContext(connection) as queries:
         hits = property_search(query="", filters={"city": "Seattle"}, limit=5)
     assert [hit.property.external_id for hit in hits] == ["skyline-penthouse", "dog-cottage", "corner-retail"]
     assert len(queries.captured_queries) == 1
+
+
+def test_listings_from_the_statement_are_whole(small_catalog):
+    # Built from the statement's rows (Property.from_db): the same values as the ORM reads, nothing
+    # but the search columns deferred.
+    hits = property_search(query="skyline views", limit=3)
+    for hit in hits:
+        fresh = Property.objects.get(pk=hit.property.pk)
+        shown = [
+            field.attname
+            for field in Property._meta.concrete_fields
+            if field.attname not in ("search_text", "search_vector")
+        ]
+        assert {name: getattr(hit.property, name) for name in shown} == {name: getattr(fresh, name) for name in shown}
+        assert hit.property.get_deferred_fields() == {"search_text", "search_vector"}
 
 
 @pytest.mark.parametrize("question", [question for question, _ in QUESTIONS] + ["firplace and garaje"])
