@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.chat.extraction import lead_details_extract
 from apps.chat.llm import Listing, StreamStats, TurnContext
 from apps.chat.models import Channel, Conversation, ConversationStatus, Message, Role
+from apps.chat.selectors import conversation_turn_state
 from apps.core.errors import ApplicationError, ErrorCode
 from apps.events.models import EventType
 from apps.events.services import event_record
@@ -177,12 +178,6 @@ def _visitor_texts(conversation: Conversation, limit: int = CRITERIA_MESSAGES) -
     return list(reversed(list(texts.values_list("text", flat=True)[:limit])))
 
 
-def _recent_messages(conversation: Conversation) -> list[tuple[str, str]]:
-    """(role, text) of the conversation's latest messages, oldest first, without empty replies."""
-    recent = conversation.messages.exclude(role=Role.ASSISTANT, text="").order_by("-created_at", "-id")
-    return list(reversed(recent.values_list("role", "text")[:RECENT_MESSAGES]))
-
-
 def _validate_text(text: str, max_chars: int) -> str:
     text = (text or "").strip()
     if not text:
@@ -204,9 +199,12 @@ def chat_turn_prepare(
     from apps.properties.selectors import property_cities, property_search
 
     text = _validate_text(text, max_chars)
-    conversation = Conversation.objects.select_related("lead").get(pk=conversation_id)
-    prep = TurnPrep(conversation_id=conversation.pk, text=text, client_id=client_id[:100])
-    if conversation.status == ConversationStatus.HUMAN:
+    # One read serves the status, the lead's contact, the prompt's history and the criteria stated so far.
+    state = conversation_turn_state(conversation_id=conversation_id, messages=RECENT_MESSAGES)
+    if state is None:
+        raise Conversation.DoesNotExist(f"Conversation {conversation_id} does not exist.")
+    prep = TurnPrep(conversation_id=conversation_id, text=text, client_id=client_id[:100])
+    if state.status == ConversationStatus.HUMAN:
         prep.ai = False
         return prep
     refusal = _reply_refusal(organization)
@@ -216,8 +214,7 @@ def chat_turn_prepare(
 
     known_cities = property_cities()
     details = lead_details_extract(text, known_cities=known_cities)
-    # One read serves both the prompt's history and the criteria stated so far.
-    recent = _recent_messages(conversation)
+    recent = state.recent
     visitor_texts = [said for role, said in recent if role == Role.VISITOR][-CRITERIA_MESSAGES:]
     criteria = _criteria([*visitor_texts, text], known_cities)
     hits = property_search(query=text, filters=criteria, limit=LISTINGS_PER_REPLY)
@@ -226,7 +223,6 @@ def chat_turn_prepare(
         {"role": "user" if role == Role.VISITOR else "assistant", "content": said}
         for role, said in recent[-HISTORY_MESSAGES:]
     ]
-    lead = conversation.lead
     prep.listings = listings
     prep.context = TurnContext(
         organization_name=organization.name,
@@ -238,8 +234,8 @@ def chat_turn_prepare(
         history=history,
         listings=listings,
         criteria=criteria,
-        has_contact=details.has_contact or bool(lead is not None and (lead.email or lead.phone)),
-        contact_name=details.name or (lead.name if lead is not None else ""),
+        has_contact=details.has_contact or state.has_lead_contact,
+        contact_name=details.name or state.lead_name,
         just_shared_contact=details.has_contact,
         is_greeting_only=bool(GREETING_RE.match(text)),
     )
