@@ -31,3 +31,34 @@ def test_turn_queries_do_not_grow_with_history(org):
             Message.objects.create(conversation=long, role="visitor" if index % 2 else "assistant", text=f"m{index}")
         _turn(org, Conversation.objects.create())  # warm caches (plans, cities)
         assert _turn(org, long) == _turn(org, short)
+
+
+def test_a_turn_reads_its_conversation_in_one_statement(org, other_org):
+    from apps.chat.selectors import conversation_turn_state
+    from apps.leads.models import Lead
+
+    with schema_context(org.schema_name):
+        lead = Lead.objects.create(name="Dana", phone="+15125550100")
+        conversation = Conversation.objects.create(lead=lead)
+        for index in range(25):
+            role = "visitor" if index % 2 == 0 else "assistant"
+            Message.objects.create(conversation=conversation, role=role, text=f"m{index}")
+        Message.objects.create(conversation=conversation, role="assistant", text="")  # a reply that never came
+        Message.objects.create(conversation=conversation, role="agent", text="Hi, Sam here.")
+        with CaptureQueriesContext(connection) as captured:
+            state = conversation_turn_state(conversation_id=conversation.pk, messages=4)
+        assert len(captured.captured_queries) == 1
+        assert (state.status, state.lead_name, state.has_lead_contact) == ("open", "Dana", True)
+        # The latest four, oldest first, without the empty reply.
+        assert state.recent == [
+            ("visitor", "m22"),
+            ("assistant", "m23"),
+            ("visitor", "m24"),
+            ("agent", "Hi, Sam here."),
+        ]
+        bare = Conversation.objects.create()
+        assert conversation_turn_state(conversation_id=bare.pk, messages=4).recent == []
+        assert conversation_turn_state(conversation_id=bare.pk, messages=4).has_lead_contact is False
+    with schema_context(other_org.schema_name):
+        # The other organization's schema has no such conversation (its ids start at 1 too: none made here).
+        assert conversation_turn_state(conversation_id=conversation.pk, messages=4) is None
