@@ -100,15 +100,24 @@ def filter_error(errors: Mapping[str, list[str]]) -> ApplicationError:
 
 
 def filters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The filters validated by PropertyFilter's form, without their empty values; a bad one is an ApplicationError.
+    """The filters validated by PropertyFilter's form fields, without their empty values; a bad one is an
+    ApplicationError naming it (the first in declaration order, as the form's errors list them).
 
-    The search's own path: the form alone, without the FilterSet (which deep-copies its filters and
-    builds a queryset on every use).
+    The search's own path, on every chat turn: each given value goes through its form field's clean(),
+    without the FilterSet (which deep-copies its filters and builds a queryset) or a form instance
+    (which deep-copies its fields).
     """
-    form = PropertyFilter.search_form_class()(data=data)
-    if not form.is_valid():
-        raise filter_error(form.errors)
-    return {key: value for key, value in form.cleaned_data.items() if value not in (None, "")}
+    cleaned: dict[str, Any] = {}
+    for name, form_field in PropertyFilter.search_form_class().base_fields.items():
+        if data.get(name) in (None, ""):
+            continue
+        try:
+            value = form_field.clean(data[name])
+        except forms.ValidationError as exc:
+            raise filter_error({name: exc.messages}) from None
+        if value not in (None, ""):
+            cleaned[name] = value
+    return cleaned
 
 
 # The search's hard filters as SQL on the listings table aliased `p`: the same conditions as the
