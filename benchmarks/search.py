@@ -37,7 +37,7 @@ from apps.properties.selectors import (  # noqa: E402
     vector_query,
     vector_ranked_ids,
 )
-from apps.properties.services import property_search_text  # noqa: E402
+from apps.properties.services import property_search_text, property_search_words  # noqa: E402
 from apps.tenants import provisioning  # noqa: E402
 
 K = 10
@@ -69,7 +69,7 @@ NOUNS = {
 COLUMNS = (
     "external_id, title, description, property_type, listing_type, price, currency, bedrooms, bathrooms, area_sqm, "
     "address, neighborhood, city, postal_code, latitude, longitude, features, images, url, is_active, created_at, "
-    "updated_at, search_text"
+    "updated_at, search_text, search_words"
 )
 
 
@@ -113,16 +113,19 @@ def load(rows: int, seed: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("DROP INDEX IF EXISTS property_embedding_hnsw")
     started = time.perf_counter()
+    vocabulary: set[str] = set()
     for start in range(0, rows, CHUNK):
         batch = [synthetic_listing(rng, n) for n in range(start, min(rows, start + CHUNK))]
         vectors = embedder.embed([property_text(row) for row in batch])
         with raw.copy(f"COPY properties_property ({COLUMNS}) FROM STDIN") as copy:
             for row in batch:
                 search_text = property_search_text(Property(**{k: v for k, v in row.items() if k != "external_id"}))
+                words = property_search_words(search_text)
+                vocabulary.update(words)
                 copy.write_row((
                     row["external_id"], row["title"], row["description"], row["property_type"], row["listing_type"],
                     row["price"], "USD", row["bedrooms"], None, None, "", row["neighborhood"], row["city"], "", None,
-                    None, row["features"], [], "", row["is_active"], now, now, search_text,
+                    None, row["features"], [], "", row["is_active"], now, now, search_text, words,
                 ))  # fmt: skip
         raw.execute("SELECT id FROM properties_property WHERE external_id = ANY(%s) ORDER BY external_id",
                     [[row["external_id"] for row in batch]])  # fmt: skip
@@ -133,6 +136,7 @@ def load(rows: int, seed: int) -> None:
             for pk, vector in zip(ids, vectors, strict=True):
                 copy.write_row((pk, embedder.model_name, "[" + ",".join(f"{v:.6g}" for v in vector) + "]", "-", now))
         print(f"\r  loaded {min(rows, start + CHUNK):>6}/{rows} listings", end="", flush=True)
+    raw.execute("INSERT INTO properties_searchword (word) SELECT unnest(%s::text[])", [sorted(vocabulary)])
     print(f"  ({time.perf_counter() - started:.1f} s)")
     started = time.perf_counter()
     with connection.cursor() as cursor:

@@ -20,17 +20,18 @@ from typing import Any
 from django.db import connection
 
 from apps.core.sql import bound_rows
-from apps.properties.models import Property, PropertyEmbedding
+from apps.properties.models import Property, PropertyEmbedding, SearchWord
 from apps.properties.vector_params import QueryVector
 
 # Reciprocal rank fusion constant (Cormack et al.): damps the head of each list so that agreement
 # between lists matters more than one list's top rank.
 RRF_K = 60
-# Columns no reader shows; the tsvector is the biggest value of a row.
-NOT_SHOWN = ("search_text", "search_vector")
+# Columns no reader shows (the search's own); the tsvector is the biggest value of a row.
+NOT_SHOWN = ("search_text", "search_words", "search_vector")
 
 _PROPERTY = f'"{Property._meta.db_table}"'
 _EMBEDDING = f'"{PropertyEmbedding._meta.db_table}"'
+_SEARCH_WORD = f'"{SearchWord._meta.db_table}"'
 _DIMENSIONS = PropertyEmbedding._meta.get_field("vector").dimensions
 _FIELDS = [field for field in Property._meta.concrete_fields if field.attname not in NOT_SHOWN]
 LISTING_FIELD_NAMES = tuple(field.attname for field in _FIELDS)
@@ -80,15 +81,27 @@ def fulltext_ranking(where: tuple[str, list[Any]], words: list[str], depth: int)
 
 
 def trigram_ranking(where: tuple[str, list[Any]], words: list[str], depth: int) -> Ranking:
-    """Listings with a word like one of `words` (pg_trgm's `%>` at the connection's threshold), most alike first."""
+    """Listings holding a word like one of `words` (typos too), most alike first.
+
+    Each query word is compared with the catalog's distinct words (SearchWord, trigram-indexed; pg_trgm's
+    `%>` at the connection's word similarity threshold), not with every listing's text: that costs a few
+    index probes however large the catalog, where a comparison per listing cost ~20 µs per word (180 ms
+    for a three-word question on 3,000 listings). A listing scores, per query word, its most alike word,
+    summed over the query's words.
+    """
     condition, params = where
-    similarity = " + ".join(["word_similarity(%s, p.search_text)"] * len(words))
-    matches = " OR ".join(["p.search_text %%> %s"] * len(words))
     inner = (
-        f"SELECT p.id, ({similarity}) AS similarity FROM {_PROPERTY} p "
-        f"WHERE {condition} AND ({matches}) ORDER BY similarity DESC, p.id DESC LIMIT {depth:d}"
+        "WITH near AS MATERIALIZED ("
+        "SELECT q.i, v.word, word_similarity(q.word, v.word) AS similarity "
+        f"FROM unnest(%s::text[]) WITH ORDINALITY AS q(word, i) JOIN {_SEARCH_WORD} v ON v.word %%> q.word), "
+        "best AS ("
+        "SELECT p.id, near.i, max(near.similarity) AS similarity "
+        f"FROM {_PROPERTY} p JOIN near ON near.word = ANY(p.search_words) "
+        f"WHERE {condition} AND p.search_words && ARRAY(SELECT word FROM near) GROUP BY p.id, near.i) "
+        "SELECT id, sum(similarity) AS similarity FROM best GROUP BY id "
+        f"ORDER BY similarity DESC, id DESC LIMIT {depth:d}"
     )
-    return _ranked("tg", inner, [*words, *params, *words], "similarity DESC, id DESC")
+    return _ranked("tg", inner, [list(words), *params], "similarity DESC, id DESC")
 
 
 def fused_search(

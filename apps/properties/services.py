@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,7 +20,7 @@ from apps.billing.services import entitlement_check
 from apps.core.errors import ApplicationError, ErrorCode
 from apps.core.jobs import enqueue_on_commit
 from apps.properties.embeddings import content_hash, get_embedder, property_text
-from apps.properties.models import Property, PropertyEmbedding, PropertyType
+from apps.properties.models import SEARCH_WORD_MAX_CHARS, Property, PropertyEmbedding, PropertyType, SearchWord
 from apps.tenants.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -75,6 +76,26 @@ def property_search_text(listing: Property) -> str:
     return " ".join(" ".join(str(part).split()) for part in parts if part).lower()
 
 
+_WORD_RE = re.compile(r"\w+")
+
+
+def property_search_words(search_text: str) -> list[str]:
+    """The distinct words of a listing's search_text that a misspelling can be matched to (3+ letters, no numbers)."""
+    words = (word for word in _WORD_RE.findall(search_text.lower()) if len(word) >= 3 and not word.isdigit())
+    return sorted({word for word in words if len(word) <= SEARCH_WORD_MAX_CHARS})
+
+
+def _vocabulary_add(words: Iterable[str]) -> None:
+    """Add listings' words to the organization's vocabulary (SearchWord), in the caller's transaction."""
+    words = sorted(set(words))
+    if words:
+        with connection.cursor() as cursor:
+            table = SearchWord._meta.db_table
+            cursor.execute(
+                f"INSERT INTO {table} (word) SELECT unnest(%s::text[]) ON CONFLICT (word) DO NOTHING", [words]
+            )
+
+
 def _apply(listing: Property, fields: Mapping[str, Any]) -> None:
     unknown = set(fields) - WRITABLE_FIELDS
     if unknown:
@@ -84,6 +105,7 @@ def _apply(listing: Property, fields: Mapping[str, Any]) -> None:
             value = (value or "").strip() or None
         setattr(listing, name, value)
     listing.search_text = property_search_text(listing)
+    listing.search_words = property_search_words(listing.search_text)
 
 
 def _validate(listing: Property) -> None:
@@ -136,6 +158,7 @@ def property_create(**fields: Unpack[PropertyFields]) -> Property:
     _apply(listing, fields)
     _validate(listing)
     listing.save()
+    _vocabulary_add(listing.search_words)
     _cities_forget_after_commit()
     _embed_after_commit([listing.pk])
     return listing
@@ -148,6 +171,7 @@ def property_update(*, listing: Property, **fields: Unpack[PropertyFields]) -> P
     _apply(listing, fields)
     _validate(listing)
     listing.save()
+    _vocabulary_add(listing.search_words)
     _cities_forget_after_commit()
     if property_text(listing) != text_before:
         _embed_after_commit([listing.pk])
@@ -391,6 +415,7 @@ def property_import(*, rows: Sequence[Any], progress: Callable[[int], None] | No
     limit_error: ApplicationError | None = None
 
     touched: list[int] = []
+    words: set[str] = set()
     for number, data in validated:
         external_id = data.get("external_id")
         listing = existing.get(external_id) if external_id else None
@@ -428,10 +453,12 @@ def property_import(*, rows: Sequence[Any], progress: Callable[[int], None] | No
             else:
                 result.updated += 1
             result.property_ids.append(target.pk)
+            words.update(target.search_words)
             if text_before is None or property_text(target) != text_before:
                 touched.append(target.pk)
         _progress(progress)
     result.errors.sort(key=lambda error: error["row"])
+    _vocabulary_add(words)
     _cities_forget_after_commit()
     _embed_after_commit(touched)
     return result
