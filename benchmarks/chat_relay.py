@@ -15,7 +15,6 @@ import sys
 import tempfile
 import time
 import uuid
-from decimal import Decimal
 
 from _setup import ROOT, django_setup, median, percentile
 
@@ -29,7 +28,8 @@ from django_tenants.utils import tenant_context  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from apps.accounts.models import User  # noqa: E402
-from apps.properties.services import property_create, property_embeddings_refresh  # noqa: E402
+from apps.onboarding.services import SAMPLE_CATALOG  # noqa: E402
+from apps.properties.services import property_embeddings_sync, property_import  # noqa: E402
 from apps.tenants.models import Organization  # noqa: E402
 from apps.tenants.services import organization_create  # noqa: E402
 from tests.fakes.openai_server import FakeOpenAI  # noqa: E402
@@ -40,7 +40,14 @@ REPLY = (
     "Here is [1] for you: a bright two-bedroom apartment in Austin near the park, with a balcony "
     "and parking. [2] is a larger option nearby. Would you like to visit one of them?"
 )
-QUESTION = "Do you have a 2 bedroom apartment in Austin?"
+# Turns take these in turn: filters understood from the words, plain descriptions, a typo.
+QUESTIONS = [
+    "Do you have a 2 bedroom apartment in Austin?",
+    "3 bed house in Austin under $500k with a pool",
+    "something quiet near a park for my family",
+    "condo with ocean views and a balcny",
+]
+CATALOG_SIZE = len(json.loads(SAMPLE_CATALOG.read_text(encoding="utf-8")))
 GOALS = {"p50": 5.0, "p99": 20.0, "kib": 100.0}
 TURN_TIMEOUT = 15.0
 RUN_TIMEOUT = 900.0
@@ -69,30 +76,15 @@ def raise_fd_limit(wanted: int) -> None:
 
 
 def scratch_organization() -> Organization:
+    """An agency with the demo's sample catalog (252 listings in several cities), embedded, as seed_demo makes it."""
     slug = f"bench-chat-{uuid.uuid4().hex[:8]}"
-    # The agency plan allows 50,000 AI replies a month: the run's ~110 turns never hit plan_limit.
+    # The agency plan allows 50,000 AI replies a month: a run's few hundred turns never hit plan_limit.
     organization = organization_create(slug=slug, name="Bench Realty", owner_email=f"owner@{slug}.test", plan="agency")
-    listings = [
-        ("Sunny 2-bed apartment by Zilker Park", "apartment", 2, "2450.00", "Zilker"),
-        ("Modern 2-bed apartment with balcony", "apartment", 2, "2700.00", "Downtown"),
-        ("Family house with a garden", "house", 4, "685000.00", "Mueller"),
-    ]
+    rows = json.loads(SAMPLE_CATALOG.read_text(encoding="utf-8"))
     with tenant_context(organization):
-        ids = [
-            property_create(
-                title=title,
-                property_type=kind,
-                listing_type="rent" if kind == "apartment" else "sale",
-                price=Decimal(price),
-                bedrooms=beds,
-                neighborhood=area,
-                city="Austin",
-                features=["parking", "balcony"],
-            ).pk
-            for title, kind, beds, price, area in listings
-        ]
+        result = property_import(rows=rows)
         # No job worker runs here: embed now so the vector ranker has something to rank, as in production.
-        property_embeddings_refresh(property_ids=ids)
+        property_embeddings_sync(property_ids=result.property_ids)
     return organization
 
 
@@ -155,14 +147,14 @@ class Relay:
     def _arrived_after(self, index: int, started: float) -> float:
         return (self.fake.requests[index]["at"] - started) * 1000
 
-    async def direct(self) -> tuple[float, float]:
+    async def direct(self, question: str) -> tuple[float, float]:
         """The baseline: the SDK call the app makes, made from here, also reading to the end of the stream."""
         index = len(self.fake.requests)
         ttft = None
         started = time.perf_counter()
         stream = await self.client.chat.completions.create(
             model="gpt-4o-mini",
-            messages=[{"role": "user", "content": QUESTION}],
+            messages=[{"role": "user", "content": question}],
             stream=True,
             stream_options={"include_usage": True},
         )
@@ -180,12 +172,12 @@ class Relay:
             raise RuntimeError(f"expected a conversation frame, got {frame}")
         return ws
 
-    async def turn(self, ws) -> tuple[float, float]:
+    async def turn(self, ws, question: str) -> tuple[float, float]:
         """From sending the message to the first `delta` frame; reads on to `done` before the next turn."""
         index = len(self.fake.requests)
         ttft = None
         started = time.perf_counter()
-        await ws.send(json.dumps({"type": "message", "text": QUESTION}))
+        await ws.send(json.dumps({"type": "message", "text": question}))
         async with asyncio.timeout(TURN_TIMEOUT):
             while True:
                 frame = json.loads(await ws.recv())
@@ -196,10 +188,10 @@ class Relay:
                 elif frame["type"] == "error":
                     raise RuntimeError(f"error frame: {frame}")
 
-    async def fresh_turn(self) -> tuple[float, float]:
+    async def fresh_turn(self, question: str) -> tuple[float, float]:
         ws = await self.open()
         try:
-            return await self.turn(ws)
+            return await self.turn(ws, question)
         finally:
             await ws.close()
 
@@ -207,15 +199,18 @@ class Relay:
         results = {"direct": [], "same": [], "fresh": []}
         same = await self.open()
         try:
-            for _ in range(3):  # warm-up: lazy imports, the app's OpenAI client and pooled connection, DB connection
-                await self.direct()
-                await self.turn(same)
-                await self.fresh_turn()
+            # Warm-up: lazy imports, the app's OpenAI client and pooled connection, the DB connection and
+            # its prepared statements (each question once per way).
+            for question in QUESTIONS:
+                await self.direct(question)
+                await self.turn(same, question)
+                await self.fresh_turn(question)
             # Interleaved, so drift (GC, checkpoints, other load on the machine) affects the three alike.
-            for _ in range(turns):
-                results["direct"].append(await self.direct())
-                results["same"].append(await self.turn(same))
-                results["fresh"].append(await self.fresh_turn())
+            for n in range(turns):
+                question = QUESTIONS[n % len(QUESTIONS)]
+                results["direct"].append(await self.direct(question))
+                results["same"].append(await self.turn(same, question))
+                results["fresh"].append(await self.fresh_turn(question))
         finally:
             await same.close()
         return results
@@ -256,7 +251,8 @@ def report(args, lat: dict[str, list[tuple[float, float]]], mem: dict) -> None:
     }
     print(
         f"Chat relay: {args.turns} interleaved turns each way, fake OpenAI {FIRST_TOKEN_DELAY * 1000:.0f} ms to "
-        f"first token, one daphne process, 127.0.0.1 only"
+        f"first token, one daphne process, 127.0.0.1 only;\n  the demo's catalog ({CATALOG_SIZE} listings), "
+        f"{len(QUESTIONS)} visitor questions in turn"
     )
     print(f"  {'time to first token':<36}{'p50':>9}{'p99':>10}   send -> request at the model, p50")
     for key, label in labels.items():
