@@ -56,7 +56,7 @@ def vector_ranking(where: tuple[str, list[Any]], vector: list[float], model_name
     """The `depth` nearest listings by cosine distance, computed for every match (exact; no index)."""
     condition, params = where
     inner = (
-        f"SELECT e.property_id AS id, e.vector <=> %s::vector({_DIMENSIONS:d}) AS distance "
+        f"SELECT e.property_id AS id, e.vector <=> (SELECT %s::vector({_DIMENSIONS:d})) AS distance "
         f"FROM {_EMBEDDING} e JOIN {_PROPERTY} p ON p.id = e.property_id "
         f"WHERE e.model_name = %s AND {condition} ORDER BY distance, id LIMIT {depth:d}"
     )
@@ -71,7 +71,9 @@ def ids_ranking(ids: list[int], name: str = "vec") -> Ranking:
 def fulltext_ranking(where: tuple[str, list[Any]], words: list[str], depth: int) -> Ranking:
     """Listings sharing any of the words (OR), best full-text rank first."""
     condition, params = where
-    query = "to_tsquery('english'::regconfig, %s)"
+    # A sub-select: computed once per statement. A generic plan (prepared) would parse the query text
+    # again for every row it ranks.
+    query = "(SELECT to_tsquery('english'::regconfig, %s))"
     inner = (
         f"SELECT p.id, ts_rank(p.search_vector, {query}) AS rank FROM {_PROPERTY} p "
         f"WHERE {condition} AND p.search_vector @@ {query} ORDER BY rank DESC, p.id DESC LIMIT {depth:d}"
