@@ -52,8 +52,9 @@ class Property(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # The short fields a visitor names (title, kind, place, features) in one lowercase string, written
-    # by the services: trigram matching on it is the search's typo tolerance. Kept in Python because
-    # features is an array, and array_to_string is not immutable enough for a generated column.
+    # by the services: weighted into the full-text document, split into search_words for typo tolerance,
+    # and matched by the list's `q` filter. Kept in Python because features is an array, and
+    # array_to_string is not immutable enough for a generated column.
     search_text = models.TextField(blank=True, default="", editable=False)
     # The distinct words of search_text (3+ letters), also written by the services: a query word's
     # near spellings are looked up among the catalog's words (SearchWord), then the listings holding
@@ -83,12 +84,6 @@ class Property(models.Model):
             # search would scan the not yet merged entries until a vacuum, and an import of a few hundred
             # listings does not trigger one (autovacuum waits for 1,000 inserted rows).
             GinIndex(fields=["search_vector"], name="property_search_vector_idx", fastupdate=False),
-            GinIndex(
-                fields=["search_text"],
-                opclasses=["gin_trgm_ops"],
-                name="property_search_text_trgm_idx",
-                fastupdate=False,
-            ),
             GinIndex(fields=["search_words"], name="property_search_words_idx", fastupdate=False),
         ]
 
