@@ -23,7 +23,14 @@ def prepared(statement: str) -> list[tuple[int, int]]:
         return cursor.fetchall()
 
 
-def test_statements_are_prepared_once_per_connection():
+@pytest.fixture
+def preparing(monkeypatch):
+    """Prepared statements on, as DATABASE_PREPARED_STATEMENTS (the default) configures the connection."""
+    connection.ensure_connection()
+    monkeypatch.setattr(connection.connection, "prepare_threshold", 2**31 - 1)
+
+
+def test_statements_are_prepared_once_per_connection(preparing):
     assert prepared(STATEMENT) == []
     for n in range(8):
         assert bound_rows(STATEMENT, [n]) == [(n + 1,)]
@@ -56,6 +63,5 @@ def test_without_prepared_statements_the_rows_are_the_same(monkeypatch):
 def test_the_setting_reaches_the_connection():
     from django.conf import settings
 
-    assert settings.DATABASE_PREPARED_STATEMENTS is True
     connection.ensure_connection()
-    assert connection.connection.prepare_threshold is not None
+    assert (connection.connection.prepare_threshold is not None) == settings.DATABASE_PREPARED_STATEMENTS

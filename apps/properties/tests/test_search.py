@@ -255,7 +255,7 @@ def test_a_query_vector_is_sent_in_binary_on_server_bound_cursors(db):
         )
 
 
-def test_a_prepared_search_follows_the_organization(org, other_org):
+def test_a_prepared_search_follows_the_organization(org, other_org, monkeypatch):
     # The search's statements are prepared once per connection; PostgreSQL must plan them again for
     # the other organization's schema (search_path), never answer from the first one's tables, also
     # once it has switched to a generic plan (after five runs).
@@ -270,6 +270,8 @@ def test_a_prepared_search_follows_the_organization(org, other_org):
         theirs = load(SMALL_CATALOG[4:])
     # Each schema numbers its listings from 1: the sizes and external ids (not the ids) tell them apart.
     assert len(ours) != len(theirs)
+    connection.ensure_connection()
+    monkeypatch.setattr(connection.connection, "prepare_threshold", 2**31 - 1)  # on, whatever the environment says
     vector = get_embedder().embed(["balcony with views"])[0]
     for _ in range(7):  # again and again on one connection, switching schemas
         for organization, own in ((org, ours), (other_org, theirs)):
