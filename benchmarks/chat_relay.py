@@ -24,6 +24,7 @@ logging.getLogger("httpx2").setLevel(logging.WARNING)  # the SDK logs each reque
 import openai  # noqa: E402
 import psutil  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 from django_tenants.utils import tenant_context  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
@@ -85,6 +86,9 @@ def scratch_organization() -> Organization:
         result = property_import(rows=rows)
         # No job worker runs here: embed now so the vector ranker has something to rank, as in production.
         property_embeddings_sync(property_ids=result.property_ids)
+        with connection.cursor() as cursor:
+            # The planner's statistics, which autovacuum gathers within a minute of such an import.
+            cursor.execute("ANALYZE properties_property, properties_propertyembedding, properties_searchword")
     return organization
 
 
