@@ -121,8 +121,8 @@ def filters_clean(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # The search's hard filters as SQL on the listings table aliased `p`: the same conditions as the
-# FilterSet's (tests/test_filters.py checks both forms against rows filtered in Python). `q` is not a
-# search filter: the search ranks the text instead.
+# FilterSet's (apps/properties/tests/test_filters.py checks that both forms select the same rows).
+# `q` is not a search filter: the search ranks the text instead.
 _FILTER_SQL: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "city": ("lower(p.city) = %s", city_key),
     "property_type": ("p.property_type = %s", str),
