@@ -86,10 +86,12 @@ def trigram_ranking(where: tuple[str, list[Any]], words: list[str], depth: int) 
     """Listings holding a word like one of `words` (typos too), most alike first.
 
     Each query word is compared with the catalog's distinct words (SearchWord, trigram-indexed; pg_trgm's
-    `%>` at the connection's word similarity threshold), not with every listing's text: that costs a few
-    index probes however large the catalog, where a comparison per listing cost ~20 µs per word (180 ms
-    for a three-word question on 3,000 listings). A listing scores, per query word, its most alike word,
-    summed over the query's words.
+    `%>` at the connection's word similarity threshold), not with every listing's text: a vocabulary of
+    short words (a few hundred for the demo catalog) grows far slower than the catalog, where a comparison
+    per listing cost ~20 µs per word (180 ms for a three-word question on 3,000 listings). The listings
+    holding the near words are then found through search_words' index. A listing scores, per query word,
+    its most alike word, summed over the query's words. `near` is materialized: inlined, a generic plan
+    joined every vocabulary word to the filtered listings.
     """
     condition, params = where
     inner = (
