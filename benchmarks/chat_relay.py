@@ -29,8 +29,7 @@ from django_tenants.utils import tenant_context  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from apps.accounts.models import User  # noqa: E402
-from apps.onboarding.services import SAMPLE_CATALOG  # noqa: E402
-from apps.properties.services import property_embeddings_sync, property_import  # noqa: E402
+from apps.properties.services import SAMPLE_CATALOG, property_embeddings_sync, property_import  # noqa: E402
 from apps.tenants.models import Organization  # noqa: E402
 from apps.tenants.services import organization_create  # noqa: E402
 from tests.fakes.openai_server import FakeOpenAI  # noqa: E402

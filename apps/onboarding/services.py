@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -22,7 +21,6 @@ from apps.tenants.models import Organization
 from apps.tenants.services import organization_create, organization_update
 
 LOGIN_LINK_SALT = "onboarding.dashboard-login"
-SAMPLE_CATALOG = Path(__file__).resolve().parent.parent / "properties" / "data" / "sample_catalog.json"
 
 
 def user_sign_up(*, email: str, password: str) -> User:
@@ -107,7 +105,7 @@ def onboarding_import_start(*, state: OnboardingState, content: bytes | str | No
     from apps.core.jobs import enqueue_on_commit
     from apps.core.progress import progress_start
     from apps.properties.actors import KIND_IMPORT, import_rows_jsonable, property_import_run
-    from apps.properties.services import property_rows_parse
+    from apps.properties.services import SAMPLE_CATALOG, property_rows_parse
 
     if content is None:
         content, filename = SAMPLE_CATALOG.read_bytes(), SAMPLE_CATALOG.name

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
@@ -24,6 +25,10 @@ from apps.properties.models import SEARCH_WORD_MAX_CHARS, Property, PropertyEmbe
 from apps.tenants.models import Organization
 
 logger = logging.getLogger(__name__)
+
+# The demo's catalog (apps/properties/data/generate_catalog.py writes it): seed_demo, onboarding's sample
+# import and the chat benchmark load it.
+SAMPLE_CATALOG = Path(__file__).resolve().parent / "data" / "sample_catalog.json"
 
 # One embed job per this many listings: big enough to batch the provider's calls, small enough
 # that a retry redoes little.

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from django_tenants.utils import tenant_context
 
-SAMPLE_CATALOG = Path(__file__).resolve().parent.parent / "data" / "sample_catalog.json"
+from apps.properties.services import SAMPLE_CATALOG
 
 # Ten listings that differ in what a visitor would say about them (offline relevance tests).
 SMALL_CATALOG: list[dict] = [

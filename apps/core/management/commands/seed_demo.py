@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -15,7 +14,6 @@ from apps.tenants.services import organization_create, organization_update
 DEMO_SLUG = "demo"
 # The demo runs on Pro so that it shows what a paying agency gets (more listings, channels, seats).
 DEMO_PLAN = "pro"
-SAMPLE_CATALOG = Path(__file__).resolve().parents[3] / "properties" / "data" / "sample_catalog.json"
 DEMO_OWNER_EMAIL = "owner@demo.test"
 # A development-only password, printed by `make run`; seed_demo is not for production data.
 DEMO_OWNER_PASSWORD = "demo-owner-password"
@@ -67,7 +65,7 @@ class Command(BaseCommand):
     def _seed_listings(self, organization) -> None:
         """Upsert the sample catalog by external_id (so a re-run updates, never duplicates) and embed it."""
         from apps.properties.embeddings import EmbeddingError
-        from apps.properties.services import property_embeddings_sync, property_import
+        from apps.properties.services import SAMPLE_CATALOG, property_embeddings_sync, property_import
 
         rows = json.loads(SAMPLE_CATALOG.read_text(encoding="utf-8"))
         with tenant_context(organization):
