@@ -92,3 +92,14 @@ def test_vocabularies_are_per_organization(org, other_org):
     with tenant_context(org):
         assert "yurt" in vocabulary()
         assert [hit.property.title for hit in property_search(query="yurt retreet", limit=3)] == ["Yurt retreat"]
+
+
+def test_a_word_the_catalog_holds_matches_itself_and_only_an_unknown_one_is_compared(in_org):
+    park = property_create(title="Cottage by the park", property_type="house", listing_type="sale", price=1, city="Bend")
+    parking = property_create(
+        title="Loft with parking", property_type="apartment", listing_type="sale", price=1, city="Bend"
+    )
+    # "park" is no typo: the listing that says it, not the one that says "parking" (0.8 alike).
+    assert ranked(["park"]) == [park.pk]
+    # An unknown word is compared with the vocabulary: both words are as alike to it (4 of its 6 trigrams).
+    assert sorted(ranked(["parkk"])) == [park.pk, parking.pk]
