@@ -60,7 +60,10 @@ class Role(models.TextChoices):
 
 
 class Message(models.Model):
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    # Indexed by message_conversation_idx, which leads with it.
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     role = models.CharField(max_length=10, choices=Role.choices)
     text = models.TextField()
     # Ids of this organization's listings that the reply presents.
@@ -78,7 +81,9 @@ class Message(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
-            models.Index(fields=["conversation", "created_at"], name="message_conversation_idx"),
+            # A conversation's messages in order, with the id that breaks ties: a turn reads its latest
+            # few from the end of this index, however long the conversation has grown.
+            models.Index(fields=["conversation", "created_at", "id"], name="message_conversation_idx"),
             models.Index(fields=["role", "created_at"], name="message_role_created_idx"),
         ]
 

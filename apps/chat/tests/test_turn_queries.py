@@ -62,3 +62,24 @@ def test_a_turn_reads_its_conversation_in_one_statement(org, other_org):
     with schema_context(other_org.schema_name):
         # The other organization's schema has no such conversation (its ids start at 1 too: none made here).
         assert conversation_turn_state(conversation_id=conversation.pk, messages=4) is None
+
+
+def test_a_turn_reads_the_latest_messages_from_the_end_of_the_index(org):
+    """However long the conversation, the read walks back from its newest message: no sort of all of them."""
+    import psycopg
+
+    from apps.chat.selectors import _TURN_STATE_SQL
+
+    with schema_context(org.schema_name):
+        conversation = Conversation.objects.create()
+        Message.objects.bulk_create(
+            Message(conversation=conversation, role="visitor" if index % 2 else "assistant", text=f"m{index}")
+            for index in range(300)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE chat_message")
+            bound = psycopg.Cursor(cursor.connection)
+            bound.execute("SET LOCAL plan_cache_mode = force_generic_plan")  # as a prepared statement runs
+            bound.execute("EXPLAIN " + _TURN_STATE_SQL, ["assistant", 20, conversation.pk])
+            plan = "\n".join(row[0] for row in bound.fetchall())
+    assert "Index Scan Backward using message_conversation_idx" in plan and "Sort" not in plan, plan
