@@ -9,7 +9,6 @@ import logging
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db import close_old_connections
 from django_tenants.utils import schema_context
@@ -17,6 +16,7 @@ from django_tenants.utils import schema_context
 from apps.chat import services
 from apps.chat.realtime import conversation_group
 from apps.chat.turn import chat_turn
+from apps.core.consumers import DirectDispatchJsonConsumer
 from apps.core.errors import ApplicationError
 from apps.core.ratelimit import rate_limit_hit, scope_client_ip
 from apps.tenants.models import Organization
@@ -45,7 +45,7 @@ def _open(schema: str, token: str | None, visitor_id: str) -> dict:
         }
 
 
-class ChatConsumer(AsyncJsonWebsocketConsumer):
+class ChatConsumer(DirectDispatchJsonConsumer):
     """The organization and origin were checked by TenantWebsocketMiddleware; only its schema name is kept."""
 
     async def connect(self):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from apps.accounts.models import Membership
+from apps.core.consumers import DirectDispatchJsonConsumer
 from apps.dashboard.realtime import dashboard_group
 
 CLOSE_NOT_LOGGED_IN = 4401
@@ -20,7 +20,7 @@ def _is_member(user_id: int, organization_id: int) -> bool:
         return Membership.objects.filter(user_id=user_id, organization_id=organization_id).exists()
 
 
-class DashboardConsumer(AsyncJsonWebsocketConsumer):
+class DashboardConsumer(DirectDispatchJsonConsumer):
     """Server → client only: `{"type": "conversation.started"|"conversation.message", "conversation", "message"}`."""
 
     group: str | None = None
