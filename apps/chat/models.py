@@ -61,9 +61,7 @@ class Role(models.TextChoices):
 
 class Message(models.Model):
     # Indexed by message_conversation_idx, which leads with it.
-    conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
-    )
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False)
     role = models.CharField(max_length=10, choices=Role.choices)
     text = models.TextField()
     # Ids of this organization's listings that the reply presents.
