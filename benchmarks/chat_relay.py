@@ -32,7 +32,6 @@ from apps.accounts.models import User  # noqa: E402
 from apps.properties.services import SAMPLE_CATALOG, property_embeddings_sync, property_import  # noqa: E402
 from apps.tenants.models import Organization  # noqa: E402
 from apps.tenants.services import organization_create  # noqa: E402
-from tests.fakes.openai_server import FakeOpenAI  # noqa: E402
 
 FIRST_TOKEN_DELAY = 0.3
 PIECE_DELAY = 0.002
@@ -53,12 +52,41 @@ TURN_TIMEOUT = 15.0
 RUN_TIMEOUT = 900.0
 
 
-class StampedRequests(list):
-    """FakeOpenAI's request log, with the moment each request had fully arrived (perf_counter, this process)."""
+class FakeModel:
+    """The fake OpenAI-compatible server (tests/fakes/openai_server.py) in a process of its own, as a model is.
 
-    def append(self, item: dict) -> None:
-        item["at"] = time.perf_counter()
-        super().append(item)
+    In this process, its threads would parse each request while the direct client, being measured,
+    still sends it: they share the GIL, and the baseline would pay for the fake's work.
+    """
+
+    def __init__(self, arrivals: str):
+        self.arrivals = arrivals
+        self.proc: subprocess.Popen | None = None
+        self.base_url = ""
+
+    def __enter__(self) -> FakeModel:
+        cmd = [
+            sys.executable, "-m", "tests.fakes.openai_server", "--arrivals", self.arrivals, "--reply", REPLY,
+            "--first-token-delay", str(FIRST_TOKEN_DELAY), "--piece-delay", str(PIECE_DELAY),
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.base_url = self.proc.stdout.readline().strip()
+        if not self.base_url:
+            raise RuntimeError("the fake model did not start")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.proc.stdin.close()  # it stops when its input closes
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+    def arrived(self) -> list[float]:
+        """When each request so far had fully arrived (perf_counter: one clock for all processes on Linux)."""
+        with open(self.arrivals, encoding="utf-8") as file:
+            return [float(line) for line in file if line.strip()]
 
 
 def free_port() -> int:
@@ -101,6 +129,8 @@ def daphne_start(port: int, fake_url: str, log) -> subprocess.Popen:
     env = dict(
         os.environ,
         DJANGO_SETTINGS_MODULE="config.settings.local",
+        # As deployed: local settings default to DEBUG, whose bookkeeping of every query cost ~0.9 ms a turn.
+        DJANGO_DEBUG="false",
         OPENAI_API_KEY="sk-bench",
         OPENAI_BASE_URL=fake_url,
         JOBS_IN_PROCESS_AUTOSTART="false",
@@ -140,7 +170,7 @@ def daphne_stop(proc: subprocess.Popen) -> None:
 class Relay:
     """Client side of both measures; each timed turn gives (ms to first token, ms until the model got the request)."""
 
-    def __init__(self, url: str, fake: FakeOpenAI):
+    def __init__(self, url: str, fake: FakeModel):
         self.url = url
         self.fake = fake
         self.client = openai.AsyncOpenAI(
@@ -148,11 +178,11 @@ class Relay:
         )
 
     def _arrived_after(self, index: int, started: float) -> float:
-        return (self.fake.requests[index]["at"] - started) * 1000
+        return (self.fake.arrived()[index] - started) * 1000
 
     async def direct(self, question: str) -> tuple[float, float]:
         """The baseline: the SDK call the app makes, made from here, also reading to the end of the stream."""
-        index = len(self.fake.requests)
+        index = len(self.fake.arrived())
         ttft = None
         started = time.perf_counter()
         stream = await self.client.chat.completions.create(
@@ -177,7 +207,7 @@ class Relay:
 
     async def turn(self, ws, question: str) -> tuple[float, float]:
         """From sending the message to the first `delta` frame; reads on to `done` before the next turn."""
-        index = len(self.fake.requests)
+        index = len(self.fake.arrived())
         ttft = None
         started = time.perf_counter()
         await ws.send(json.dumps({"type": "message", "text": question}))
@@ -254,8 +284,8 @@ def report(args, lat: dict[str, list[tuple[float, float]]], mem: dict) -> None:
     }
     print(
         f"Chat relay: {args.turns} interleaved turns each way, fake OpenAI {FIRST_TOKEN_DELAY * 1000:.0f} ms to "
-        f"first token, one daphne process, 127.0.0.1 only;\n  the demo's catalog ({CATALOG_SIZE} listings), "
-        f"{len(QUESTIONS)} visitor questions in turn"
+        f"first token (its own process), one daphne process (DEBUG off), 127.0.0.1 only;\n"
+        f"  the demo's catalog ({CATALOG_SIZE} listings), {len(QUESTIONS)} visitor questions in turn"
     )
     print(f"  {'time to first token':<36}{'p50':>9}{'p99':>10}   send -> request at the model, p50")
     for key, label in labels.items():
@@ -292,7 +322,7 @@ def report(args, lat: dict[str, list[tuple[float, float]]], mem: dict) -> None:
         print(f"  (p99 of {args.turns} samples is about the maximum; --turns 200 gives a steadier tail)")
 
 
-async def measure(args, url: str, fake: FakeOpenAI, pid: int):
+async def measure(args, url: str, fake: FakeModel, pid: int):
     relay = Relay(url, fake)
     try:
         async with asyncio.timeout(RUN_TIMEOUT):
@@ -317,10 +347,10 @@ def main() -> None:
     organization = scratch_organization()
     try:
         with (
-            FakeOpenAI(REPLY, first_token_delay=FIRST_TOKEN_DELAY, piece_delay=PIECE_DELAY) as fake,
+            tempfile.NamedTemporaryFile("w+", suffix=".arrivals") as arrivals,
+            FakeModel(arrivals.name) as fake,
             tempfile.TemporaryFile("w+") as log,
         ):
-            fake.requests = StampedRequests()
             port = free_port()
             daphne = daphne_start(port, fake.base_url, log)
             try:

@@ -109,3 +109,43 @@ class FakeOpenAI(LocalServer):
     @property
     def base_url(self) -> str:
         return f"{self.origin}/v1"
+
+
+class _ArrivalLog(list):
+    """A request log that also appends each request's arrival time to a file, for another process to read."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.file = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - open while serving
+
+    def append(self, item: dict) -> None:
+        # perf_counter is CLOCK_MONOTONIC on Linux: the same clock in every process of the machine.
+        self.file.write(f"{time.perf_counter():.6f}\n")
+        super().append(item)
+
+
+def main() -> None:
+    """Serve from a process of its own: `python -m tests.fakes.openai_server --arrivals FILE [...]`.
+
+    Prints its base URL, appends each request's arrival time to FILE, and stops when its standard
+    input closes. In a benchmark's own process, its threads would share the GIL with the client being
+    measured, and parse each request while that client still sends it.
+    """
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--arrivals", required=True)
+    parser.add_argument("--reply", default="Here is [1] for you.")
+    parser.add_argument("--first-token-delay", type=float, default=0.0)
+    parser.add_argument("--piece-delay", type=float, default=0.0)
+    args = parser.parse_args()
+    fake = FakeOpenAI(args.reply, first_token_delay=args.first_token_delay, piece_delay=args.piece_delay)
+    fake.requests = _ArrivalLog(args.arrivals)
+    with fake:
+        print(fake.base_url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()
