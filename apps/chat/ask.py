@@ -16,7 +16,7 @@ from apps.accounts.decorators import public_route
 from apps.chat import services
 from apps.chat.turn import chat_turn
 from apps.core.errors import error_body
-from apps.core.ratelimit import rate_limit_hit, request_client_ip
+from apps.core.ratelimit import rate_limits_hit, request_client_ip
 from apps.tenants.models import Organization
 
 STATUS_BY_ERROR = {"invalid": 400, "rate_limited": 429, "plan_limit": 403, "unavailable": 503}
@@ -54,9 +54,12 @@ def _open(slug: str, token: str | None, origin: str, ip: str, host: str) -> tupl
         return None, _bad("permission_denied", "This origin may not use the organization's chat.", status=403)
     with schema_context(organization.schema_name):
         conversation = services.conversation_open(token=token)
-        wait = rate_limit_hit(
-            f"{organization.schema_name}:conversation:{conversation.pk}", settings.CHAT_RATE_LIMIT_VISITOR
-        ) or rate_limit_hit(f"ip:{ip}", settings.CHAT_RATE_LIMIT_IP)
+        wait = rate_limits_hit(
+            [
+                (f"{organization.schema_name}:conversation:{conversation.pk}", settings.CHAT_RATE_LIMIT_VISITOR),
+                (f"ip:{ip}", settings.CHAT_RATE_LIMIT_IP),
+            ]
+        )
     if wait:
         response = _bad("rate_limited", f"Too many messages; try again in {wait} s.", status=429)
         response["Retry-After"] = str(wait)

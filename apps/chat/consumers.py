@@ -18,7 +18,7 @@ from apps.chat.realtime import conversation_group
 from apps.chat.turn import chat_turn
 from apps.core.consumers import DirectDispatchJsonConsumer
 from apps.core.errors import ApplicationError
-from apps.core.ratelimit import rate_limit_hit, scope_client_ip
+from apps.core.ratelimit import rate_limits_hit, scope_client_ip
 from apps.tenants.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -96,9 +96,12 @@ class ChatConsumer(DirectDispatchJsonConsumer):
 
     def _rate_limit(self) -> None:
         """The turn's guard (sync, run where the turn reads the database): messages per visitor and per IP."""
-        visitor = rate_limit_hit(f"{self.schema}:conversation:{self.conversation_id}", settings.CHAT_RATE_LIMIT_VISITOR)
-        ip = rate_limit_hit(f"ip:{self.ip}", settings.CHAT_RATE_LIMIT_IP)
-        wait = visitor or ip
+        wait = rate_limits_hit(
+            [
+                (f"{self.schema}:conversation:{self.conversation_id}", settings.CHAT_RATE_LIMIT_VISITOR),
+                (f"ip:{self.ip}", settings.CHAT_RATE_LIMIT_IP),
+            ]
+        )
         if wait:
             raise ApplicationError("rate_limited", f"Too many messages; try again in {wait} s.")
 

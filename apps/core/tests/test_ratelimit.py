@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import time
+import uuid
+
+import pytest
+from django.core.cache import caches
 from django.test import RequestFactory
 
-from apps.core.ratelimit import counter_increment, counter_value, rate_limit_hit, request_client_ip, scope_client_ip
+from apps.core.ratelimit import (
+    counter_increment,
+    counter_value,
+    rate_limit_hit,
+    rate_limits_hit,
+    request_client_ip,
+    scope_client_ip,
+)
 
 
 def test_counter_counts_within_its_window():
@@ -29,3 +41,49 @@ def test_forwarded_for_is_ignored_unless_we_run_the_proxy(settings):
     assert request_client_ip(request) == "10.0.0.9" and scope_client_ip(scope) == "10.0.0.9"
     settings.USE_X_FORWARDED_FOR = True
     assert request_client_ip(request) == "1.2.3.4" and scope_client_ip(scope) == "1.2.3.4"
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The cache on the real Redis at REDIS_URL, under a private prefix (parallel runs share one server)."""
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.TEST_REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    backend = caches["default"]
+    yield backend
+    client = backend._cache.get_client(write=True)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+
+
+@pytest.mark.redis
+def test_redis_counters_of_a_turn_take_one_round_trip(redis_cache, monkeypatch):
+    from redis.client import Pipeline, Redis
+
+    commands, pipelines = [], []
+    monkeypatch.setattr(Redis, "execute_command", lambda self, *args, **kw: commands.append(args))
+    execute = Pipeline.execute
+    monkeypatch.setattr(Pipeline, "execute", lambda self, *a, **kw: pipelines.append(1) or execute(self, *a, **kw))
+    limits = [("conversation:1", "2/m"), ("ip:10.0.0.9", "3/m")]
+    assert rate_limits_hit(limits) is None
+    assert rate_limits_hit(limits) is None
+    assert (len(pipelines), commands) == (2, [])  # one round trip a turn, nothing else sent
+    wait = rate_limits_hit(limits)  # the third: over the visitor's 2/m, not yet the IP's 3/m
+    assert wait is not None and 1 <= wait <= 60
+    monkeypatch.undo()
+    window = int(time.time() // 60)
+    assert counter_value(f"ratelimit:ip:10.0.0.9:{window}") == 3  # cache.get reads what INCR wrote
+    ttl = redis_cache._cache.get_client().ttl(redis_cache.make_key(f"ratelimit:ip:10.0.0.9:{window}"))
+    assert 0 < ttl <= 61
+
+
+def test_several_limits_count_each_and_answer_the_longest_wait():
+    assert rate_limits_hit([("a", "1/m"), ("b", "5/h")]) is None
+    wait = rate_limits_hit([("a", "1/m"), ("b", "1/h")])  # both over: the hour's wait
+    assert wait is not None and wait > 60
+    assert counter_value(f"ratelimit:b:{int(time.time() // 3600)}") == 2
