@@ -61,3 +61,24 @@ def test_settings_pick_redis_when_redis_url_is_set(monkeypatch):
         assert base.DRAMATIQ_BROKER["BROKER"] == "dramatiq.brokers.rabbitmq.RabbitmqBroker"
     finally:
         sys.modules.pop("config.settings.base", None)
+
+
+@pytest.mark.redis
+async def test_an_idle_consumer_outlives_the_layers_blocking_receive():
+    """A consumer waits for messages with a blocking pop of brpop_timeout; its socket must outwait it."""
+    import asyncio
+
+    from config.settings.base import channel_layers
+
+    config = channel_layers(settings.TEST_REDIS_URL)["default"]["CONFIG"]
+    layer = RedisChannelLayer(**{**config, "prefix": f"test-{uuid.uuid4().hex[:8]}"})
+    channel = await layer.new_channel()
+    try:
+        # Only this test's own deadline may end the wait; redis-py's default 5 s read timeout ended it
+        # at the first empty pop (redis.exceptions.TimeoutError, which is no builtin TimeoutError).
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(layer.brpop_timeout + 1.5):
+                await layer.receive(channel)
+    finally:
+        await layer.flush()
+        await layer.close_pools()

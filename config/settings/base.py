@@ -161,15 +161,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- redis, channels ------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
-if REDIS_URL:
-    CHANNEL_LAYERS = {
+# redis-py 8 gives up on any read after 5 s (its default socket_timeout), and channels-redis waits
+# for a consumer's next message with a blocking pop of up to 5 s (brpop_timeout): at that default,
+# every socket whose consumer heard nothing for 5 s died ("Timeout reading from …", close 1011).
+CHANNEL_LAYER_SOCKET_TIMEOUT = env.float("CHANNEL_LAYER_SOCKET_TIMEOUT", default=30.0)
+
+
+def channel_layers(redis_url: str, prefix: str = "asgi") -> dict:
+    """The channel layer: Redis at `redis_url` (shared by every process), else in this process's memory."""
+    if not redis_url:
+        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    host = {"address": redis_url, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}
+    return {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNEL_LAYER_PREFIX", default="asgi")},
+            "CONFIG": {"hosts": [host], "prefix": prefix},
         }
     }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+CHANNEL_LAYERS = channel_layers(REDIS_URL, env("CHANNEL_LAYER_PREFIX", default="asgi"))
 
 # --- background jobs (Dramatiq) -------------------------------------------------------------------
 # BROKER_URL (default REDIS_URL): redis:// → Redis, amqp:// → RabbitMQ; empty → an in-memory
