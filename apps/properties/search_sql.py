@@ -98,20 +98,20 @@ def trigram_ranking(where: tuple[str, list[Any]], words: list[str], depth: int) 
     condition, params = where
     inner = (
         "WITH q AS MATERIALIZED ("
-        "SELECT q.i, q.word, EXISTS (SELECT FROM {words} k WHERE k.word = q.word) AS known "
+        f"SELECT q.i, q.word, EXISTS (SELECT FROM {_SEARCH_WORD} k WHERE k.word = q.word) AS known "
         "FROM unnest(%s::text[]) WITH ORDINALITY AS q(word, i)), "
         "near AS MATERIALIZED ("
         "SELECT q.i, q.word, 1::real AS similarity FROM q WHERE q.known "
         "UNION ALL "
-        "SELECT q.i, v.word, word_similarity(q.word, v.word) FROM q JOIN {words} v ON v.word %%> q.word "
-        "WHERE NOT q.known), "
+        "SELECT q.i, v.word, word_similarity(q.word, v.word) "
+        f"FROM q JOIN {_SEARCH_WORD} v ON v.word %%> q.word WHERE NOT q.known), "
         "best AS ("
         "SELECT p.id, near.i, max(near.similarity) AS similarity "
-        "FROM {listings} p JOIN near ON near.word = ANY(p.search_words) "
-        "WHERE {condition} AND p.search_words && ARRAY(SELECT word FROM near) GROUP BY p.id, near.i) "
+        f"FROM {_PROPERTY} p JOIN near ON near.word = ANY(p.search_words) "
+        f"WHERE {condition} AND p.search_words && ARRAY(SELECT word FROM near) GROUP BY p.id, near.i) "
         "SELECT id, sum(similarity) AS similarity FROM best GROUP BY id "
-        "ORDER BY similarity DESC, id DESC LIMIT {depth:d}"
-    ).format(words=_SEARCH_WORD, listings=_PROPERTY, condition=condition, depth=depth)
+        f"ORDER BY similarity DESC, id DESC LIMIT {depth:d}"
+    )
     return _ranked("tg", inner, [list(words), *params], "similarity DESC, id DESC")
 
 
