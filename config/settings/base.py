@@ -216,10 +216,22 @@ DRAMATIQ_QUEUE_PREFIX = env("DRAMATIQ_QUEUE_PREFIX", default="")
 
 # --- cache (rate limits) --------------------------------------------------------------------------
 # Shared through Redis when there is one, so limits hold across web processes.
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+def cache_settings(redis_url: str) -> dict:
+    """The cache: Redis at `redis_url` through one connection pool per process, else this process's memory."""
+    if not redis_url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "OPTIONS": {"pool_class": "apps.core.cache.SharedConnectionPool"},
+        }
+    }
+
+
+CACHES = cache_settings(REDIS_URL)
 
 # --- auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

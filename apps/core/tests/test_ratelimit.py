@@ -45,15 +45,11 @@ def test_forwarded_for_is_ignored_unless_we_run_the_proxy(settings):
 
 @pytest.fixture
 def redis_cache(settings):
-    """The cache on the real Redis at REDIS_URL, under a private prefix (parallel runs share one server)."""
+    """The cache on the real Redis at REDIS_URL, as settings build it, under a private prefix (parallel runs)."""
+    from config.settings.base import cache_settings
+
     prefix = f"test-{uuid.uuid4().hex[:8]}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": settings.TEST_REDIS_URL,
-            "KEY_PREFIX": prefix,
-        }
-    }
+    settings.CACHES = {"default": {**cache_settings(settings.TEST_REDIS_URL)["default"], "KEY_PREFIX": prefix}}
     backend = caches["default"]
     yield backend
     client = backend._cache.get_client(write=True)
@@ -87,3 +83,17 @@ def test_several_limits_count_each_and_answer_the_longest_wait():
     wait = rate_limits_hit([("a", "1/m"), ("b", "1/h")])  # both over: the hour's wait
     assert wait is not None and wait > 60
     assert counter_value(f"ratelimit:b:{int(time.time() // 3600)}") == 2
+
+
+@pytest.mark.redis
+def test_redis_cache_backends_share_one_pool_per_process(redis_cache):
+    """Django makes a cache backend per async context (each request, each hop of a turn): not a connection each."""
+    others = [caches.create_connection("default") for _ in range(3)]
+    pools = {id(backend._cache._get_connection_pool(write=True)) for backend in [redis_cache, *others]}
+    assert len(pools) == 1
+    client = redis_cache._cache.get_client(write=True)
+    before = len(client.client_list())
+    for backend in others:
+        backend.set("shared", 1)
+        assert backend.get("shared") == 1
+    assert len(client.client_list()) == before  # the same connection, used again
