@@ -42,11 +42,13 @@ def _public_schema_first():
     from django.db import connection
 
     from apps.billing.selectors import ai_allowance_forget
+    from apps.properties.selectors import property_catalog_forget
     from apps.tenants.selectors import organization_forget
 
     cache.clear()
     organization_forget()
     ai_allowance_forget()
+    property_catalog_forget()
     connection.set_schema_to_public()
     yield
     connection.set_schema_to_public()

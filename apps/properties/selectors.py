@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -79,20 +80,40 @@ def property_get(*, pk: int) -> Property | None:
 # Every chat turn and search asks for the cities; they change only when listings do (the services
 # forget the cached list after such a commit), so a minute in the cache is safe.
 CITIES_CACHE_SECONDS = 60
+# A chat turn asks for the catalog three times (the parser's cities twice, the size for the search's
+# path); through Redis each ask was a round trip and an unpickling, ~0.25 ms. This process keeps what
+# it read for a second: another process's listing change reaches it within that second.
+CATALOG_LOCAL_SECONDS = 1.0
+_catalog_local: dict[str, tuple[float, dict[str, Any]]] = {}
 
 
 def property_cities_cache_key() -> str:
     return f"property-cities:{connection.schema_name}"
 
 
+def property_catalog_forget(key: str | None = None) -> None:
+    """Forget the catalog cached under `key` (property_cities_cache_key, taken in its schema); with no
+    key, what this process keeps of every schema's."""
+    if key is None:
+        _catalog_local.clear()
+        return
+    _catalog_local.pop(key, None)
+    cache.delete(key)
+
+
 def _catalog() -> dict[str, Any]:
-    """The catalog's cities and size, read in one query and cached with the cities."""
+    """The catalog's cities and size, read in one query and cached with the cities. Not to be changed."""
     key = property_cities_cache_key()
+    now = time.monotonic()
+    local = _catalog_local.get(key)
+    if local is not None and now - local[0] < CATALOG_LOCAL_SECONDS:
+        return local[1]
     catalog = cache.get(key)
     if not isinstance(catalog, dict):
         rows = Property.objects.order_by().values_list("city").annotate(n=Count("pk"))
         catalog = {"cities": [city for city, _ in rows], "size": sum(n for _, n in rows)}
         cache.set(key, catalog, CITIES_CACHE_SECONDS)
+    _catalog_local[key] = (now, catalog)
     return catalog
 
 

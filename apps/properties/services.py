@@ -137,12 +137,10 @@ def _lock_listings(organization: Organization) -> None:
 
 def _cities_forget_after_commit() -> None:
     """A listing's city may have appeared or gone: the parser's city list is read again after commit."""
-    from django.core.cache import cache
-
-    from apps.properties.selectors import property_cities_cache_key
+    from apps.properties.selectors import property_catalog_forget, property_cities_cache_key
 
     key = property_cities_cache_key()  # taken now, in the listing's schema
-    transaction.on_commit(lambda: cache.delete(key))
+    transaction.on_commit(lambda: property_catalog_forget(key))
 
 
 def _embed_after_commit(property_ids: Sequence[int]) -> None:

@@ -95,7 +95,9 @@ def test_vocabularies_are_per_organization(org, other_org):
 
 
 def test_a_word_the_catalog_holds_matches_itself_and_only_an_unknown_one_is_compared(in_org):
-    park = property_create(title="Cottage by the park", property_type="house", listing_type="sale", price=1, city="Bend")
+    park = property_create(
+        title="Cottage by the park", property_type="house", listing_type="sale", price=1, city="Bend"
+    )
     parking = property_create(
         title="Loft with parking", property_type="apartment", listing_type="sale", price=1, city="Bend"
     )
@@ -103,3 +105,23 @@ def test_a_word_the_catalog_holds_matches_itself_and_only_an_unknown_one_is_comp
     assert ranked(["park"]) == [park.pk]
     # An unknown word is compared with the vocabulary: both words are as alike to it (4 of its 6 trigrams).
     assert sorted(ranked(["parkk"])) == [park.pk, parking.pk]
+
+
+def test_a_turn_reads_the_shared_catalog_once_and_a_listing_change_at_once(
+    in_org, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from apps.properties import selectors
+
+    reads = []
+    get = cache.get
+    monkeypatch.setattr(cache, "get", lambda key, *args: reads.append(key) or get(key, *args))
+    for _ in range(3):  # the parser's cities twice, the size once: as a chat turn asks
+        selectors.property_cities()
+        selectors.property_catalog_size()
+    assert len(reads) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        property_create(title="Adobe", property_type="house", listing_type="sale", price=1, city="Taos")
+    assert "Taos" in selectors.property_cities()  # the service forgot it on commit, here and in the cache
+    assert len(reads) == 2
