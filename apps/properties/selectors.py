@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -17,6 +16,7 @@ from django.http import QueryDict
 from pgvector.django import CosineDistance, HalfVectorField
 
 from apps.core.errors import ApplicationError, ErrorCode
+from apps.core.memo import TimedMemo
 from apps.core.sql import bound_rows
 from apps.properties import search_sql
 from apps.properties.embeddings import EmbeddingError, get_embedder
@@ -84,7 +84,7 @@ CITIES_CACHE_SECONDS = 60
 # path); through Redis each ask was a round trip and an unpickling, ~0.25 ms. This process keeps what
 # it read for a second: another process's listing change reaches it within that second.
 CATALOG_LOCAL_SECONDS = 1.0
-_catalog_local: dict[str, tuple[float, dict[str, Any]]] = {}
+_catalog_local = TimedMemo(CATALOG_LOCAL_SECONDS)
 
 
 def property_cities_cache_key() -> str:
@@ -94,27 +94,23 @@ def property_cities_cache_key() -> str:
 def property_catalog_forget(key: str | None = None) -> None:
     """Forget the catalog cached under `key` (property_cities_cache_key, taken in its schema); with no
     key, what this process keeps of every schema's."""
-    if key is None:
-        _catalog_local.clear()
-        return
-    _catalog_local.pop(key, None)
-    cache.delete(key)
+    _catalog_local.forget(key)
+    if key is not None:
+        cache.delete(key)
 
 
 def _catalog() -> dict[str, Any]:
     """The catalog's cities and size, read in one query and cached with the cities. Not to be changed."""
     key = property_cities_cache_key()
-    now = time.monotonic()
     local = _catalog_local.get(key)
-    if local is not None and now - local[0] < CATALOG_LOCAL_SECONDS:
-        return local[1]
+    if local is not None:
+        return local
     catalog = cache.get(key)
     if not isinstance(catalog, dict):
         rows = Property.objects.order_by().values_list("city").annotate(n=Count("pk"))
         catalog = {"cities": [city for city, _ in rows], "size": sum(n for _, n in rows)}
         cache.set(key, catalog, CITIES_CACHE_SECONDS)
-    _catalog_local[key] = (now, catalog)
-    return catalog
+    return _catalog_local.put(key, catalog)
 
 
 def property_cities() -> list[str]:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import copy
-import time
 
 from django.conf import settings
 from django.db.models import QuerySet
 
+from apps.core.memo import TimedMemo
 from apps.tenants.models import Organization
 
 
@@ -29,25 +29,21 @@ def organization_get(*, slug: str) -> Organization | None:
 # Every chat turn and every job message asks for the organization of a schema. Remembered per process
 # for a few seconds: an edit made here (organization_update) is seen at once, elsewhere within this.
 ORGANIZATION_CACHE_SECONDS = 5.0
-_by_schema: dict[str, tuple[float, Organization]] = {}
+_by_schema = TimedMemo(ORGANIZATION_CACHE_SECONDS)
 
 
 def organization_for_schema(schema_name: str) -> Organization | None:
     """The organization that owns `schema_name`, or None when there is none (deleted since)."""
-    now = time.monotonic()
-    cached = _by_schema.get(schema_name)
-    if cached is None or now - cached[0] >= ORGANIZATION_CACHE_SECONDS:
+    organization = _by_schema.get(schema_name)
+    if organization is None:
         organization = Organization.objects.filter(schema_name=schema_name).first()
         if organization is None:
-            _by_schema.pop(schema_name, None)
+            _by_schema.forget(schema_name)
             return None
-        cached = _by_schema[schema_name] = (now, organization)
-    return copy.copy(cached[1])  # callers may change their instance; the remembered one stays as read
+        _by_schema.put(schema_name, organization)
+    return copy.copy(organization)  # callers may change their instance; the remembered one stays as read
 
 
 def organization_forget(schema_name: str | None = None) -> None:
     """Drop the remembered organization of `schema_name` (of every schema when None)."""
-    if schema_name is None:
-        _by_schema.clear()
-    else:
-        _by_schema.pop(schema_name, None)
+    _by_schema.forget(schema_name)
