@@ -39,6 +39,7 @@ def counters_increment(counters: list[tuple[str, int]]) -> list[int]:
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return [counter_increment(key, window) for key, window in counters]
+    # Django's Redis backend offers no pipeline; its client (the process's shared pool) does.
     pipeline = backend._cache.get_client(write=True).pipeline(transaction=False)
     for key, window in counters:
         name = backend.make_and_validate_key(key)

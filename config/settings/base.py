@@ -214,7 +214,7 @@ DRAMATIQ_BROKER = {
 DRAMATIQ_AUTODISCOVER_MODULES = ["actors"]
 DRAMATIQ_QUEUE_PREFIX = env("DRAMATIQ_QUEUE_PREFIX", default="")
 
-# --- cache (rate limits) --------------------------------------------------------------------------
+# --- cache (rate limits, the catalog's cities) ----------------------------------------------------
 # Shared through Redis when there is one, so limits hold across web processes.
 
 
