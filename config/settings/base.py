@@ -81,8 +81,9 @@ TENANT_TEMPLATE_SCHEMA = "tenant_template"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # Send `SET search_path` only when the schema changes, not before every query: it halves the queries
 # of a chat turn or a webhook delivery. Safe on django-tenants 4.0.1, which forgets the cached path
-# on ROLLBACK and ROLLBACK TO SAVEPOINT (both undo a SET; its issue #1262) and on every set_schema;
-# apps/tenants/tests/test_schema_safety.py holds it to that.
+# on ROLLBACK and ROLLBACK TO SAVEPOINT (both undo a SET; its issue #1262) and on close; our backend
+# (apps.tenants.postgresql_backend, the ENGINE below) also keeps it across entering the same schema
+# again. apps/tenants/tests/test_schema_safety.py holds both to that.
 TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
@@ -154,7 +155,7 @@ def database_session_settings(config: dict) -> dict:
 
 
 database_session_settings(DATABASES["default"])
-DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+DATABASES["default"]["ENGINE"] = "apps.tenants.postgresql_backend"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -5,7 +5,7 @@ from .base import DATABASES, DRAMATIQ_BROKER, database_session_settings, env
 
 if env("TEST_DATABASE_URL", default=""):
     DATABASES["default"].update(env.db("TEST_DATABASE_URL"))
-    DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+    DATABASES["default"]["ENGINE"] = "apps.tenants.postgresql_backend"
     database_session_settings(DATABASES["default"])
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Several suites may run at once on one server (parallel sessions); each names its own database.

@@ -51,3 +51,62 @@ def test_no_organization_can_take_a_schema_the_platform_uses(db, slug):
         organization_create(slug=slug, name="Squatter", owner_email=f"owner@{slug}.test")
     assert refused.value.attr == "slug"
     assert list(Organization.objects.filter(slug=slug)) == before
+
+
+def _search_path_sets(queries) -> list[str]:
+    return [query["sql"] for query in queries if query["sql"].startswith("SET search_path")]
+
+
+def test_entering_the_schema_the_connection_already_searches_sends_no_set(org, other_org):
+    from django.test.utils import CaptureQueriesContext
+
+    with schema_context(org.schema_name):
+        _listing("acme's")
+    with schema_context(other_org.schema_name):
+        _listing("globex's")
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(3):  # as a websocket turn's hops do, each entering the organization again
+            with schema_context(org.schema_name):
+                assert list(Property.objects.values_list("title", flat=True)) == ["acme's"]
+    assert len(_search_path_sets(queries)) == 1, queries.captured_queries
+    with CaptureQueriesContext(connection) as queries:
+        with schema_context(other_org.schema_name):  # another schema: SET before its first query
+            assert list(Property.objects.values_list("title", flat=True)) == ["globex's"]
+        with schema_context(org.schema_name):
+            assert list(Property.objects.values_list("title", flat=True)) == ["acme's"]
+    assert len(_search_path_sets(queries)) == 2, queries.captured_queries
+
+
+def _session_search_path() -> list[str]:
+    with connection.connection.cursor() as cursor:  # psycopg's own: no SET on the way
+        cursor.execute("SELECT current_setting('search_path')")
+        return [name.strip().strip('"') for name in cursor.fetchone()[0].split(",")]
+
+
+def test_what_the_backend_believes_set_is_the_session_search_path(org, other_org):
+    # After every step, including rollbacks that undo a SET, what the backend would skip setting
+    # again is what PostgreSQL has.
+    def check() -> None:
+        believed = connection.session_search_path
+        assert believed is None or believed == _session_search_path()
+
+    connection.set_schema(other_org.schema_name)
+    list(Property.objects.all())
+    check()
+    try:
+        with transaction.atomic():
+            connection.set_schema(org.schema_name)
+            list(Property.objects.all())  # SET to acme inside the savepoint
+            check()
+            raise RuntimeError("fails after reading")
+    except RuntimeError:
+        pass
+    check()
+    with schema_context(other_org.schema_name):
+        assert list(Property.objects.all()) == []
+        check()
+    with schema_context(org.schema_name):
+        _listing("acme's")
+        check()
+    assert connection.session_search_path == [org.schema_name, "public", "extensions"]
+    connection.set_schema_to_public()
