@@ -15,12 +15,12 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
 from django_tenants.utils import schema_context
 
 from apps.chat import services
 from apps.chat.llm import LLMUnavailable, StreamStats, chat_model
 from apps.core.errors import ApplicationError, ErrorCode
+from apps.core.sql import read_on_live_connection
 from apps.tenants.selectors import organization_for_schema
 
 logger = logging.getLogger(__name__)
@@ -35,20 +35,24 @@ UNAVAILABLE_DETAIL = "The assistant is unavailable right now. Please try again i
 def _prepare(
     schema: str, conversation_id: int, text: str, client_id: str, guard: Callable[[], None] | None
 ) -> services.TurnPrep:
-    close_old_connections()
     if guard is not None:
         guard()  # in this same thread hop: a turn pays for one hop before the model is asked, not two
-    with schema_context(schema):
-        organization = organization_for_schema(schema)
-        if organization is None:
-            raise ApplicationError(ErrorCode.NOT_FOUND, "This organization no longer exists.")
-        return services.chat_turn_prepare(
-            organization=organization,
-            conversation_id=conversation_id,
-            text=text,
-            client_id=client_id,
-            max_chars=settings.CHAT_MAX_MESSAGE_CHARS,
-        )
+
+    def read() -> services.TurnPrep:
+        with schema_context(schema):
+            organization = organization_for_schema(schema)
+            if organization is None:
+                raise ApplicationError(ErrorCode.NOT_FOUND, "This organization no longer exists.")
+            return services.chat_turn_prepare(
+                organization=organization,
+                conversation_id=conversation_id,
+                text=text,
+                client_id=client_id,
+                max_chars=settings.CHAT_MAX_MESSAGE_CHARS,
+            )
+
+    # Only reads: no health check round trip first (a dead connection is found by the read itself).
+    return read_on_live_connection(read)
 
 
 @database_sync_to_async

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import psycopg
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
+
+T = TypeVar("T")
 
 
 def bound_rows(sql: str, params: list[Any] | tuple[Any, ...]) -> list[tuple]:
@@ -25,3 +28,26 @@ def bound_rows(sql: str, params: list[Any] | tuple[Any, ...]) -> list[tuple]:
     if connection.queries_logged:  # still seen by query counts in tests and the debug log, as Django's own are
         connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
     return rows
+
+
+def read_on_live_connection(read: Callable[[], T]) -> T:
+    """`read()` (reads only) without Django's health check first; if the connection was dead, again on a new one.
+
+    With CONN_HEALTH_CHECKS, the first query after every close_old_connections (each
+    database_sync_to_async hop does one) is preceded by a `SELECT 1` round trip: on a websocket turn,
+    ~0.2 ms before the model is asked. A read can find out instead: if it fails because the server
+    closed the connection (a restart, a proxy's idle timeout), the connection is closed and the read
+    runs once more, on a new one, as the health check would have had it. Any other error is raised.
+    Not for writes or inside a transaction: those cannot simply run again.
+    """
+    if connection.in_atomic_block:
+        return read()
+    connection.health_check_done = True  # Django's flag: "this connection was checked since it was last used"
+    try:
+        return read()
+    except (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError):
+        # Django's (a query through its cursors) or psycopg's own (bound_rows runs on the raw connection).
+        if connection.in_atomic_block or connection.is_usable():
+            raise
+    connection.close()
+    return read()

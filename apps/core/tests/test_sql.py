@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.core.sql import bound_rows
+from apps.core.sql import bound_rows, read_on_live_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +66,58 @@ def test_the_setting_reaches_the_connection():
 
     connection.ensure_connection()
     assert (connection.connection.prepare_threshold is not None) == settings.DATABASE_PREPARED_STATEMENTS
+
+
+@pytest.fixture
+def checked_connections(settings):
+    """Persistent, health-checked connections, as deployed (tests close theirs after each use)."""
+    connection.settings_dict["CONN_MAX_AGE"] = 60
+    connection.settings_dict["CONN_HEALTH_CHECKS"] = True
+    connection.close()
+    connection.ensure_connection()
+    close_old_connections()  # as every database_sync_to_async hop begins: the next query is checked first
+    yield
+    connection.settings_dict["CONN_MAX_AGE"] = 0
+    connection.settings_dict["CONN_HEALTH_CHECKS"] = False
+    connection.close()
+
+
+def _terminate(pid: int) -> None:
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_on_a_live_connection_skips_the_health_check(checked_connections, monkeypatch):
+    checks = []
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append(1) or True)
+    assert read_on_live_connection(lambda: bound_rows(STATEMENT, [1])) == [(2,)]
+    assert checks == []
+    close_old_connections()
+    with connection.cursor() as cursor:  # any other first query of a hop is still checked
+        cursor.execute("SELECT 1")
+    assert checks == [1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_on_a_dead_connection_runs_again_on_a_new_one(checked_connections):
+    dead = connection.connection.info.backend_pid
+    _terminate(dead)  # as a server restart or a proxy's idle timeout would
+    assert read_on_live_connection(lambda: bound_rows(STATEMENT, [1])) == [(2,)]
+    assert connection.connection.info.backend_pid != dead
+
+
+@pytest.mark.django_db(transaction=True)
+def test_other_errors_of_a_read_are_raised(checked_connections):
+    from django.db import ProgrammingError
+
+    runs = []
+
+    def read():
+        runs.append(1)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")
+
+    with pytest.raises(ProgrammingError):
+        read_on_live_connection(read)
+    assert runs == [1]
