@@ -220,12 +220,12 @@ DRAMATIQ_QUEUE_PREFIX = env("DRAMATIQ_QUEUE_PREFIX", default="")
 
 
 def cache_settings(redis_url: str) -> dict:
-    """The cache: Redis at `redis_url` through one connection pool per process, else this process's memory."""
+    """The cache: Redis at `redis_url` through one pool and one client per process, else this process's memory."""
     if not redis_url:
         return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "apps.core.cache.RedisCache",
             "LOCATION": redis_url,
             "OPTIONS": {"pool_class": "apps.core.cache.SharedConnectionPool"},
         }

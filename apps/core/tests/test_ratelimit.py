@@ -98,3 +98,13 @@ def test_redis_cache_backends_share_one_pool_per_process(redis_cache):
         assert backend.get("shared") == 1
         ids.add(backend._cache.get_client(write=True).client_id())
     assert len(ids) == 1
+
+
+@pytest.mark.redis
+def test_redis_cache_backends_share_one_client_per_pool(redis_cache):
+    """Django would build a redis-py client (~70 µs) for every cache operation; one serves the process."""
+    others = [caches.create_connection("default") for _ in range(3)]
+    clients = {id(backend._cache.get_client(write=True)) for backend in [redis_cache, *others] for _ in range(2)}
+    assert len(clients) == 1
+    redis_cache.set("k", 2)
+    assert [backend.get("k") for backend in others] == [2, 2, 2]
