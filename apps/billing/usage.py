@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
 
-from django.db import connection
 from django_tenants.utils import schema_context
 
 from apps.tenants.models import Organization
@@ -32,10 +30,8 @@ def usage_get(*, organization: Organization, key: str) -> int:
         counter = _counters[key]
     except KeyError:
         raise LookupError(f"No usage counter is registered for entitlement '{key}'.") from None
-    # Entered only when needed: a chat turn already runs in the schema, and entering it again would cost
-    # two `SET search_path` round trips on every turn.
-    same = connection.schema_name == organization.schema_name
-    with nullcontext() if same else schema_context(organization.schema_name):
+    # Entering the schema a chat turn already runs in sends no `SET search_path` (the backend skips it).
+    with schema_context(organization.schema_name):
         return counter(organization)
 
 

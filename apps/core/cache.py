@@ -58,8 +58,9 @@ class SharedClientRedisCacheClient(RedisCacheClient):
 
 
 class RedisCache(DjangoRedisCache):
-    """Django's Redis cache with a shared client per pool (cache_settings pairs it with SharedConnectionPool)."""
+    """Django's Redis cache with one pool per server URL and one client per pool, for the whole process."""
 
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = SharedClientRedisCacheClient
+        self._options = {"pool_class": SharedConnectionPool, **self._options}  # a copy: settings stay as written

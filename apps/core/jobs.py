@@ -33,8 +33,9 @@ class QueuePrefix(Middleware):
 class TenantMiddleware(Middleware):
     """Carry the sender's schema in each message and run the actor inside it.
 
-    Each message sets its own schema before it runs; it is not reset afterwards, so consecutive
-    messages of one organization (an outbox draining) keep the connection's search_path.
+    Each message sets its own schema before it runs; it is not reset afterwards. Consecutive messages
+    of one organization (an outbox draining) send no `SET search_path` again: the backend
+    (apps.tenants.postgresql_backend) skips a SET the session already has.
     """
 
     def before_enqueue(self, broker, message, delay):
@@ -51,8 +52,7 @@ class TenantMiddleware(Middleware):
 
         schema = message.options.get(SCHEMA_OPTION) or settings.PUBLIC_SCHEMA_NAME
         if schema == settings.PUBLIC_SCHEMA_NAME:
-            if connection.schema_name != schema:
-                connection.set_schema_to_public()
+            connection.set_schema_to_public()
             return
         tenant = organization_for_schema(schema)
         if tenant is None:
@@ -60,12 +60,7 @@ class TenantMiddleware(Middleware):
             logger.warning("Skipping %s: schema %s no longer exists", message.actor_name, schema)
             connection.set_schema_to_public()
             raise SkipMessage()
-        if connection.schema_name == schema:
-            # Already there (the thread's previous message was this organization's too): the connection
-            # keeps its search_path, so no `SET search_path` round trip; the actor sees a fresh row.
-            connection.tenant = tenant
-        else:
-            connection.set_tenant(tenant)
+        connection.set_tenant(tenant)
 
 
 def enqueue(actor: dramatiq.Actor, *args: Any, schema: str, delay_ms: int | None = None, **kwargs: Any) -> None:

@@ -227,7 +227,6 @@ def cache_settings(redis_url: str) -> dict:
         "default": {
             "BACKEND": "apps.core.cache.RedisCache",
             "LOCATION": redis_url,
-            "OPTIONS": {"pool_class": "apps.core.cache.SharedConnectionPool"},
         }
     }
 
