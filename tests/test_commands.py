@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from rest_framework.test import APIClient
 
 from apps.accounts.models import Membership, OrganizationAPIKey, User
 from apps.billing.models import Plan, Subscription
+from apps.core.extensions import TRIGRAM_OPERATOR_COST, trigram_costs
 from apps.tenants.models import Domain, Organization
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,3 +143,24 @@ def test_command_failure_is_one_line_and_exit_1(db):
         if line.strip() and "Warning" not in line and "warnings.warn" not in line
     ]
     assert lines == ["CommandError: No organization with slug 'ghost-org'."]
+
+
+def test_init_platform_declares_the_trigram_costs_a_restore_or_an_extension_update_loses(db):
+    # pg_dump leaves an extension's members out, and ALTER EXTENSION … UPDATE re-creates them: either
+    # way pg_trgm's own cost (1) is back, and the search's planner scans the vocabulary again.
+    with connection.cursor() as cursor:
+        for operator in ("%", "<%", "%>"):
+            cursor.execute(f"ALTER FUNCTION {function_of(cursor, operator)} COST 1")
+    assert set(trigram_costs(connection).values()) == {1}
+    run("init_platform")
+    assert trigram_costs(connection) == {"%": TRIGRAM_OPERATOR_COST, "<%": TRIGRAM_OPERATOR_COST,
+                                         "%>": TRIGRAM_OPERATOR_COST}  # fmt: skip
+
+
+def function_of(cursor, operator: str) -> str:
+    cursor.execute(
+        "SELECT oprcode::regprocedure::text FROM pg_operator "
+        "WHERE oprname = %s AND oprleft = 'text'::regtype AND oprright = 'text'::regtype",
+        [operator],
+    )
+    return cursor.fetchone()[0]

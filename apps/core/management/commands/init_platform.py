@@ -7,9 +7,11 @@ import time
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from apps.accounts.models import User
 from apps.billing.services import plans_sync
+from apps.core.extensions import trigram_costs_declare
 from apps.tenants import provisioning
 from apps.tenants.models import Domain, Organization
 
@@ -23,6 +25,8 @@ class Command(BaseCommand):
         self.say = (lambda message: self.stdout.write(message)) if verbosity else (lambda message: None)
         self.say("Migrating the shared schema and every organization…")
         call_command("migrate_schemas", interactive=False, verbosity=max(0, verbosity - 1))
+        # Again on every run: a restored dump or an extension update loses it (apps/core/extensions.py).
+        trigram_costs_declare(connection)
         public, created = Organization.objects.get_or_create(
             schema_name=settings.PUBLIC_SCHEMA_NAME, defaults={"slug": "public", "name": "Platform"}
         )
