@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
-        from apps.accounts import usage  # noqa: F401  (registers the `seats` usage counter)
+        from apps.accounts import schema, usage  # noqa: F401  (the OpenAPI auth scheme; the `seats` counter)
