@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 
 from apps.billing.views import stripe_webhook
 from apps.chat.ask import chat_ask
-from apps.core.views import api_on_public_host, healthz, home
+from apps.core.views import api_not_found, api_on_public_host, healthz, home
 
 urlpatterns = [
     path("", home, name="home"),
@@ -20,6 +20,8 @@ urlpatterns = [
     # Email: the provider's tracking webhook and the one-click unsubscribe links.
     path("", include("apps.campaigns.public_urls")),
     path("", include("apps.onboarding.urls")),
+    # Last: an /api/ path nothing above claims answers the API's JSON 404 (under DEBUG too).
+    re_path(r"^api/", api_not_found),
 ]
 
 handler400 = "apps.core.views.bad_request"

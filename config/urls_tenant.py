@@ -1,10 +1,10 @@
 """URLs of an organization's host (`<slug>.<BASE_DOMAIN>`): its API, docs and admin."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.core.views import healthz
+from apps.core.views import api_not_found, healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -14,6 +14,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
     path("dashboard/", include("apps.dashboard.urls")),
+    # Last: an /api/ path nothing above claims answers the API's JSON 404 (under DEBUG too).
+    re_path(r"^api/", api_not_found),
 ]
 
 handler400 = "apps.core.views.bad_request"

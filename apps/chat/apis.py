@@ -51,6 +51,12 @@ def _conversation_or_404(pk: int) -> Conversation:
     return conversation
 
 
+class ConversationFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ConversationStatus.choices, required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    lead = serializers.IntegerField(required=False, min_value=1)
+
+
 class ConversationListView(ListAPIView):
     serializer_class = ConversationSerializer
     filter_backends: list = []
@@ -67,8 +73,9 @@ class ConversationListView(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        params = self.request.query_params
-        return conversation_list(filters={k: params.get(k) for k in ("status", "channel", "lead")})
+        filters = ConversationFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return conversation_list(filters=filters.validated_data)
 
 
 class ConversationDetailView(APIView):

@@ -66,6 +66,12 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return render(request, "core/404.html", {"path": request.path}, status=404)
 
 
+@public_route
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """Any /api/ path no route claims: the contract's JSON 404, with DEBUG too (Django's is an HTML page then)."""
+    return page_not_found(request)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse(error_body("server_error", "error", "Server Error (500)"), status=500)

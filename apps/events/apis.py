@@ -18,6 +18,10 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["id", "type", "data", "created_at"]
 
 
+class EventFilterSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=EventType.choices, required=False)
+
+
 class EventListView(ListAPIView):
     serializer_class = EventSerializer
     filter_backends: list = []
@@ -30,4 +34,6 @@ class EventListView(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return event_list(filters={"type": self.request.query_params.get("type")})
+        filters = EventFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)  # an unknown type is a 400 naming `type`, not an empty page
+        return event_list(filters=filters.validated_data)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework import serializers
 
 from apps.accounts.models import User
@@ -30,14 +32,34 @@ def lead_data(lead: Lead) -> dict[str, Any]:
     return dict(LeadSerializer(lead).data)
 
 
+# What one request may add to a lead's attributes: a CRM's fields, not a document store. Every merge keeps
+# the earlier values (the merge log), so an unbounded write would grow the lead with every capture.
+MAX_ATTRIBUTE_KEYS = 50
+MAX_ATTRIBUTE_KEY_CHARS = 100
+MAX_ATTRIBUTES_BYTES = 16 * 1024
+
+
 class _AttributesField(serializers.DictField):
     def __init__(self, **kwargs):
         kwargs.setdefault(
             "help_text",
             "budget_min, budget_max, areas (list), property_type, bedrooms, timeline, financing, … "
-            "(any keys; merged with what the lead had)",
+            f"(any keys; merged with what the lead had; at most {MAX_ATTRIBUTE_KEYS} keys and "
+            f"{MAX_ATTRIBUTES_BYTES // 1024} KB of JSON)",
         )
         super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if len(value) > MAX_ATTRIBUTE_KEYS:
+            raise serializers.ValidationError(f"At most {MAX_ATTRIBUTE_KEYS} attributes at a time.")
+        if long := next((key for key in value if len(key) > MAX_ATTRIBUTE_KEY_CHARS), None):
+            raise serializers.ValidationError(
+                f"Attribute names have at most {MAX_ATTRIBUTE_KEY_CHARS} characters ({long[:20]}… has {len(long)})."
+            )
+        if len(json.dumps(value, cls=DjangoJSONEncoder).encode()) > MAX_ATTRIBUTES_BYTES:
+            raise serializers.ValidationError(f"Attributes take at most {MAX_ATTRIBUTES_BYTES // 1024} KB of JSON.")
+        return value
 
 
 class LeadCreateSerializer(serializers.Serializer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 import re
 
@@ -22,7 +23,9 @@ class RoundedDecimalField(serializers.DecimalField):
 
     def validate_precision(self, value: decimal.Decimal) -> decimal.Decimal:
         if value.is_finite():
-            value = value.quantize(decimal.Decimal(1).scaleb(-self.decimal_places), rounding=self.rounding)
+            # More digits than the context holds (1e400) cannot be rounded: far too many, as the check below says.
+            with contextlib.suppress(decimal.InvalidOperation):
+                value = value.quantize(decimal.Decimal(1).scaleb(-self.decimal_places), rounding=self.rounding)
         return super().validate_precision(value)
 
 

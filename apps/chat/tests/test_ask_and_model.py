@@ -233,3 +233,12 @@ async def test_the_turn_is_stored_while_the_model_thinks(chat_orgs, settings):
         assert not first.done()  # stored before the first token came
         assert (await first)["type"] == "delta"
         assert [frame["type"] async for frame in frames][-1] == "done"
+
+
+@pytest.mark.parametrize(
+    ("params", "attr"), [({"status": "archived"}, "status"), ({"channel": "fax"}, "channel"), ({"lead": "x"}, "lead")]
+)
+def test_conversation_list_bad_filters_are_400(org, client_for, api_key, params, attr):
+    response = client_for(org, api_key=api_key).get("/api/v1/conversations/", params)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == attr

@@ -29,6 +29,14 @@ def test_events_list_newest_first_with_type_filter(api, org):
     assert [item["type"] for item in only["results"]] == ["lead.created"]
 
 
+@pytest.mark.parametrize("value", ["lead.exploded", "lead\x00created"])
+def test_an_unknown_type_filter_is_400_naming_it(api, value):
+    # A NUL byte reached PostgreSQL and failed there: a 500.
+    response = api.get("/api/v1/events/", {"type": value})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "type"
+
+
 def test_unknown_event_types_are_refused():
     with pytest.raises(ValueError):
         event_record(type="lead.exploded", data={})

@@ -53,6 +53,10 @@ def test_post_creates_then_merges(api, org):
         ({"name": "No contact"}, "email"),
         ({"email": "a@b.co", "source": "carrier-pigeon"}, "source"),
         ({"email": "a@b.co", "attributes": ["not", "an", "object"]}, "attributes"),
+        # Each capture's attributes are kept in the merge log: one request cannot grow a lead without bound.
+        ({"email": "a@b.co", "attributes": {f"k{n}": n for n in range(51)}}, "attributes"),
+        ({"email": "a@b.co", "attributes": {"k" * 101: 1}}, "attributes"),
+        ({"email": "a@b.co", "attributes": {"notes": "x" * 17_000}}, "attributes"),
     ],
 )
 def test_post_validation(api, org, payload, attr):
@@ -127,6 +131,13 @@ def test_list_filters(api, leads, params, want):
     body = api.get("/api/v1/leads/", params).json()
     assert {item["id"] for item in body["results"]} == {leads[key] for key in want}
     assert body["count"] == len(want)
+
+
+def test_attributes_up_to_the_limits_are_kept(api, org):
+    attributes = {f"k{n}": n for n in range(49)} | {"notes": "x" * 15_000}
+    response = api.post("/api/v1/leads/", {"email": "big@b.co", "attributes": attributes}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["attributes"]["notes"] == "x" * 15_000
 
 
 def test_bad_filters_are_400(api):

@@ -75,6 +75,9 @@ def test_required_fields(api, missing):
         ({"images": ["not a url"]}, "images.0"),
         ({"latitude": 123}, "latitude"),
         ({"bedrooms": -2}, "bedrooms"),
+        # Too big to round to cents: was decimal.InvalidOperation, a 500.
+        ({"price": "1e400"}, "price"),
+        ({"area_sqm": 1e300}, "area_sqm"),
     ],
 )
 def test_invalid_values_name_the_field(api, change, attr):

@@ -115,9 +115,13 @@ def test_validation_errors_name_the_field(org, client_for, api_key):
     assert attrs == {"primary_color", "allowed_origins.0", "logo_url"}
 
 
-def test_unknown_api_route_is_json_404(org, client_for, api_key):
-    response = client_for(org, api_key=api_key).get("/api/v1/does-not-exist/")
-    _error(response, 404, "not_found")
+@pytest.mark.parametrize("debug", [False, True])
+def test_unknown_api_route_is_json_404(org, client_for, api_key, settings, debug):
+    # With DEBUG (`make run`), Django answers a URL no route matches with its HTML page: not under /api/.
+    settings.DEBUG = debug
+    for path in ("/api/v1/does-not-exist/", "/api/v1/properties/abc/", "/api/v2/"):
+        response = client_for(org, api_key=api_key).get(path)
+        _error(response, 404, "not_found")
 
 
 def test_unknown_tenant_host_is_404(db):
