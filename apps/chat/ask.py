@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 
 from channels.db import database_sync_to_async
@@ -14,10 +15,13 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from apps.accounts.decorators import public_route
 from apps.chat import services
-from apps.chat.turn import chat_turn
+from apps.chat.turn import UNAVAILABLE_DETAIL, chat_turn
 from apps.core.errors import error_body
 from apps.core.ratelimit import rate_limits_hit, request_client_ip
+from apps.core.text import UNSTORABLE_TEXT, json_parse, text_storable
 from apps.tenants.models import Organization
+
+logger = logging.getLogger(__name__)
 
 STATUS_BY_ERROR = {"invalid": 400, "rate_limited": 429, "plan_limit": 403, "unavailable": 503}
 
@@ -29,7 +33,7 @@ def _bad(code: str, detail: str, attr: str | None = None, status: int = 400) -> 
 
 def _parse(request: HttpRequest) -> tuple[dict | None, JsonResponse | None]:
     try:
-        body = json.loads(request.body or b"{}")
+        body = json_parse(request.body or b"{}")
     except ValueError:
         return None, _bad("parse_error", "The body is not valid JSON.")
     if not isinstance(body, dict):
@@ -39,6 +43,9 @@ def _parse(request: HttpRequest) -> tuple[dict | None, JsonResponse | None]:
             return None, _bad("required", f"'{name}' is required (a non-empty string).", attr=name)
     if body.get("conversation") is not None and not isinstance(body["conversation"], str):
         return None, _bad("invalid", "'conversation' must be the token of an earlier answer.", attr="conversation")
+    for name in ("org", "message", "conversation"):
+        if isinstance(body.get(name), str) and not text_storable(body[name]):
+            return None, _bad("invalid", f"'{name}' {UNSTORABLE_TEXT}.", attr=name)
     if len(body["message"]) > settings.CHAT_MAX_MESSAGE_CHARS:
         return None, _bad("max_length", f"At most {settings.CHAT_MAX_MESSAGE_CHARS} characters.", attr="message")
     return body, None
@@ -91,10 +98,15 @@ async def chat_ask(request: HttpRequest) -> HttpResponse:
 
         async def stream() -> AsyncIterator[str]:
             yield _sse("conversation", {"type": "conversation", "conversation": opened["token"]})
-            async for frame in turn:
-                if frame["type"] == "done":
-                    frame = {**frame, "conversation": opened["token"]}
-                yield _sse(frame["type"], frame)
+            try:
+                async for frame in turn:
+                    if frame["type"] == "done":
+                        frame = {**frame, "conversation": opened["token"]}
+                    yield _sse(frame["type"], frame)
+            except Exception:
+                # The 200 is sent: the client learns of a failure from the stream, as the websocket's would.
+                logger.exception("chat turn failed in %s", opened["schema"])
+                yield _sse("error", {"type": "error", "code": "unavailable", "detail": UNAVAILABLE_DETAIL})
 
         response = StreamingHttpResponse(stream(), content_type="text/event-stream")
         response["Cache-Control"] = "no-cache"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from urllib.parse import parse_qs
 
@@ -19,6 +18,7 @@ from apps.chat.turn import chat_turn
 from apps.core.consumers import DirectDispatchJsonConsumer
 from apps.core.errors import ApplicationError
 from apps.core.ratelimit import rate_limits_hit, scope_client_ip
+from apps.core.text import UNSTORABLE_TEXT, json_parse, text_storable
 from apps.tenants.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class ChatConsumer(DirectDispatchJsonConsumer):
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         # Garbage gets an error frame and the socket stays open.
         try:
-            content = json.loads(text_data) if text_data is not None else None
+            content = json_parse(text_data) if text_data is not None else None
         except (TypeError, ValueError):
             content = None
         if (
@@ -88,6 +88,9 @@ class ChatConsumer(DirectDispatchJsonConsumer):
         text = content["text"].strip()
         if not text or len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
             await self._error("invalid", f"A message has 1 to {settings.CHAT_MAX_MESSAGE_CHARS} characters.")
+            return
+        if not (text_storable(text) and text_storable(client_id)):
+            await self._error("invalid", f"The text and client_id {UNSTORABLE_TEXT}.")
             return
         if self.task is not None and not self.task.done():
             await self._error("invalid", "Wait for the current reply before sending another message.")

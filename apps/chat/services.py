@@ -18,6 +18,7 @@ from apps.chat.llm import Listing, StreamStats, TurnContext
 from apps.chat.models import Channel, Conversation, ConversationStatus, Message, Role
 from apps.chat.selectors import conversation_turn_state
 from apps.core.errors import ApplicationError, ErrorCode
+from apps.core.text import UNSTORABLE_TEXT, text_storable
 from apps.events.models import EventType
 from apps.events.services import event_record
 from apps.tenants.models import Organization
@@ -98,12 +99,17 @@ def citation_data(listing: Listing) -> dict[str, Any]:
 
 @transaction.atomic
 def conversation_open(*, token: str | None, channel: str = Channel.WEB, visitor_id: str = "") -> Conversation:
-    """Resume the conversation of `token` when it exists here, else start a new one."""
-    if token:
+    """Resume the conversation of `token` when it exists here, else start a new one.
+
+    The token and visitor id come from a visitor's URL: one that cannot be stored (a NUL) is no token
+    of ours, and no visitor id.
+    """
+    if token and text_storable(token):
         found = Conversation.objects.filter(token=token, channel=channel).first()
         if found is not None:
             return found
-    return Conversation.objects.create(channel=channel, visitor_id=visitor_id[:100])
+    visitor_id = visitor_id[:100] if text_storable(visitor_id) else ""
+    return Conversation.objects.create(channel=channel, visitor_id=visitor_id)
 
 
 @transaction.atomic
@@ -184,6 +190,8 @@ def _validate_text(text: str, max_chars: int) -> str:
         raise ApplicationError(ErrorCode.INVALID, "The message is empty.", attr="text")
     if len(text) > max_chars:
         raise ApplicationError(ErrorCode.INVALID, f"Messages have at most {max_chars} characters.", attr="text")
+    if not text_storable(text):  # the edges check it; a Messenger text reaches here straight from Meta
+        raise ApplicationError(ErrorCode.INVALID, f"The message {UNSTORABLE_TEXT}.", attr="text")
     return text
 
 
@@ -203,7 +211,9 @@ def chat_turn_prepare(
     state = conversation_turn_state(conversation_id=conversation_id, messages=RECENT_MESSAGES)
     if state is None:
         raise Conversation.DoesNotExist(f"Conversation {conversation_id} does not exist.")
-    prep = TurnPrep(conversation_id=conversation_id, text=text, client_id=client_id[:100])
+    prep = TurnPrep(
+        conversation_id=conversation_id, text=text, client_id=client_id[:100] if text_storable(client_id) else ""
+    )
     if state.status == ConversationStatus.HUMAN:
         prep.ai = False
         return prep

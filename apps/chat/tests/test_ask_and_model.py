@@ -65,6 +65,11 @@ async def test_sse_ask_streams_the_same_frames(chat_orgs):
         ({"org": "chat-acme"}, 400, "message"),
         ({"org": "chat-acme", "message": "hi", "conversation": 5}, 400, "conversation"),
         ({"org": "ghost", "message": "hi"}, 404, "org"),
+        # What PostgreSQL cannot store: each was a 500, the message one after opening a conversation.
+        ({"org": "chat-\x00acme", "message": "hi"}, 400, "org"),
+        ({"org": "chat-acme", "message": "hi", "conversation": "ab\x00c"}, 400, "conversation"),
+        ({"org": "chat-acme", "message": "hi\x00there"}, 400, "message"),
+        ({"org": "chat-acme", "message": "hi \ud800"}, 400, "message"),
     ],
 )
 @transactional
@@ -72,6 +77,31 @@ async def test_ask_bad_input_names_the_field(chat_orgs, body, status, attr):
     response = await _ask(body)
     assert response.status_code == status
     assert response.json()["errors"][0]["attr"] == attr
+
+
+@transactional
+async def test_ask_with_json_nested_too_deeply_is_a_parse_error(chat_orgs):
+    response = await AsyncClient().post(
+        "/api/chat/ask", '{"org": "chat-acme", "message": "hi", "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        content_type="application/json",
+    )  # fmt: skip
+    assert response.status_code == 400 and response.json()["errors"][0]["code"] == "parse_error"
+
+
+@transactional
+async def test_sse_ask_ends_with_an_error_event_when_the_turn_fails(chat_orgs, monkeypatch):
+    # The 200 and the first event are sent before the turn runs: a failure must reach the client in the stream.
+    from apps.chat import services
+
+    def broken(**kwargs):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(services, "chat_turn_record", broken)
+    response = await _ask({"org": "chat-acme", "message": "loft downtown"}, headers={"Accept": "text/event-stream"})
+    raw = b"".join([chunk async for chunk in response.streaming_content]).decode()
+    last = [block for block in raw.split("\n\n") if block][-1]
+    assert last.startswith("event: error")
+    assert json.loads(last.split("\n")[1].removeprefix("data: "))["code"] == "unavailable"
 
 
 @transactional

@@ -88,8 +88,33 @@ async def test_garbage_frames_get_invalid_and_the_socket_stays_open(chat_orgs):
         assert frame["type"] == "error" and frame["code"] == "invalid"
     await communicator.send_json_to({"type": "message", "text": "x" * 5000})
     assert (await communicator.receive_json_from())["code"] == "invalid"
+    # Text PostgreSQL cannot store (was `unavailable`, logged as a failed turn), JSON too deep to parse
+    # (a RecursionError that ended the consumer and closed the socket).
+    for garbage in (
+        '{"type": "message", "text": "hi\\u0000there"}',
+        '{"type": "message", "text": "hi \\ud800"}',
+        '{"type": "message", "text": "hi", "client_id": "c\\u0000"}',
+        '{"type": "message", "text": "hi", "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    ):
+        await communicator.send_to(text_data=garbage)
+        frame = await communicator.receive_json_from()
+        assert frame["type"] == "error" and frame["code"] == "invalid", garbage[:60]
     assert (await ask(communicator, "hello"))[-1]["type"] == "done"
     await communicator.disconnect()
+
+
+async def test_a_resume_token_or_visitor_id_with_a_nul_starts_a_new_conversation(chat_orgs):
+    from channels.testing import WebsocketCommunicator
+
+    from asgi import application
+
+    for query in ("conversation=%00", "visitor=v%00"):
+        communicator = WebsocketCommunicator(application, f"/ws/chat/{chat_orgs['acme'].slug}/?{query}")
+        connected, _ = await communicator.connect(timeout=5)
+        assert connected, query
+        hello = await communicator.receive_json_from()
+        assert hello["type"] == "conversation" and hello["messages"] == []
+        await communicator.disconnect()
 
 
 async def test_rate_limit_per_visitor(chat_orgs, settings):
