@@ -6,6 +6,10 @@ one). Nor does jsonb take the Infinity that json.loads makes of 1e400. Reaching 
 was a 500 and sometimes half a write; checked at the edge, each is a 400 or an error frame naming
 the field. Deeply nested JSON ([[[…]]], a few hundred KB) makes json.loads raise RecursionError,
 which is not a ValueError: `json_parse` turns it into one.
+
+DRF's CharField and Django's form fields refuse a NUL (and DRF's a surrogate) by themselves, naming
+the field. These are for what takes text or JSON without them: a websocket frame, a view's own JSON,
+a free-form JSON field, a lookup by a value from a URL.
 """
 
 from __future__ import annotations
@@ -50,17 +54,6 @@ def json_storable(value: Any) -> bool:
         text_storable(leaf) if isinstance(leaf, str) else not isinstance(leaf, float) or math.isfinite(leaf)
         for leaf in _leaves(value)
     )
-
-
-def json_encodable(value: Any) -> bool:
-    """Whether every string of `value` is UTF-8 text (no unpaired surrogate, which only a JSON escape makes)."""
-    for leaf in _leaves(value):
-        if isinstance(leaf, str):
-            try:
-                leaf.encode("utf-8")
-            except UnicodeEncodeError:
-                return False
-    return True
 
 
 def json_parse(raw: str | bytes, **kwargs: Any) -> Any:

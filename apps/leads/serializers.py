@@ -9,6 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from rest_framework import serializers
 
 from apps.accounts.models import User
+from apps.core.text import UNSTORABLE_TEXT, json_storable
 from apps.leads.models import Lead, LeadSource, LeadStatus
 
 
@@ -51,6 +52,10 @@ class _AttributesField(serializers.DictField):
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
+        if not json_storable(value):
+            raise serializers.ValidationError(
+                f"Attribute names and values {UNSTORABLE_TEXT}, and numbers must be finite."
+            )
         if len(value) > MAX_ATTRIBUTE_KEYS:
             raise serializers.ValidationError(f"At most {MAX_ATTRIBUTE_KEYS} attributes at a time.")
         if long := next((key for key in value if len(key) > MAX_ATTRIBUTE_KEY_CHARS), None):

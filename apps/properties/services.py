@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -20,6 +19,7 @@ from apps.billing.models import Entitlement
 from apps.billing.services import entitlement_check
 from apps.core.errors import ApplicationError, ErrorCode
 from apps.core.jobs import enqueue_on_commit
+from apps.core.text import json_parse, text_storable
 from apps.properties.embeddings import content_hash, get_embedder, property_text
 from apps.properties.models import SEARCH_WORD_MAX_CHARS, Property, PropertyEmbedding, PropertyType, SearchWord
 from apps.tenants.models import Organization
@@ -281,8 +281,8 @@ def property_rows_parse(*, content: bytes | str, filename: str = "") -> list[Any
     is_json = name.endswith(".json") or (not name.endswith(".csv") and text.lstrip().startswith(("[", "{")))
     if is_json:
         try:
-            data = json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
+            data = json_parse(text, parse_float=Decimal)
+        except ValueError as exc:
             raise ApplicationError(ErrorCode.INVALID, f"Invalid JSON: {exc}", attr="file") from None
         if isinstance(data, dict) and isinstance(data.get("results"), list):
             data = data["results"]  # a page of our own list endpoint imports as well
@@ -322,8 +322,8 @@ def _split_list(value: Any) -> Any:
         return []
     if text.startswith("["):
         try:
-            return json.loads(text)
-        except json.JSONDecodeError:
+            return json_parse(text)
+        except ValueError:
             pass
     for separator in ("|", ";", ","):
         if separator in text:
@@ -388,6 +388,8 @@ def property_import(*, rows: Sequence[Any], progress: Callable[[int], None] | No
         else:
             inputs.append((number, _row_input(raw)))
     external_ids = {str(data["external_id"]).strip() for _, data in inputs if data and data.get("external_id")}
+    # One no listing can have (a NUL) is looked up by nobody: its row's validation names it.
+    external_ids = {external_id for external_id in external_ids if text_storable(external_id)}
     existing: dict[str, Property] = Property.objects.in_bulk(list(external_ids), field_name="external_id")
 
     # Validate every row first: how many listings the file adds decides whether the limit is checked per row.

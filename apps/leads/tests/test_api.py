@@ -57,6 +57,9 @@ def test_post_creates_then_merges(api, org):
         ({"email": "a@b.co", "attributes": {f"k{n}": n for n in range(51)}}, "attributes"),
         ({"email": "a@b.co", "attributes": {"k" * 101: 1}}, "attributes"),
         ({"email": "a@b.co", "attributes": {"notes": "x" * 17_000}}, "attributes"),
+        # jsonb refuses a NUL and the Infinity json makes of 1e400: both were 500s.
+        ({"email": "a@b.co", "attributes": {"a\x00": "b"}}, "attributes"),
+        ({"email": "a@b.co", "attributes": {"notes": ["x\x00"]}}, "attributes"),
     ],
 )
 def test_post_validation(api, org, payload, attr):
@@ -131,6 +134,21 @@ def test_list_filters(api, leads, params, want):
     body = api.get("/api/v1/leads/", params).json()
     assert {item["id"] for item in body["results"]} == {leads[key] for key in want}
     assert body["count"] == len(want)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"email": "a@b.co", "attributes": {"budget_max": 1e400}}',
+        '{"email": "a@b.co", "attributes": {"notes": "\\ud800"}}',
+        '{"email": "a@b.co", "attributes": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    ],
+)
+def test_json_postgresql_cannot_store_is_a_400_not_a_500(api, org, body):
+    response = api.generic("POST", "/api/v1/leads/", body, content_type="application/json")
+    assert response.status_code == 400, response.content[:200]
+    with tenant_context(org):
+        assert not Lead.objects.exists()
 
 
 def test_attributes_up_to_the_limits_are_kept(api, org):

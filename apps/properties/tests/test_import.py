@@ -117,12 +117,34 @@ def test_too_large_file_is_413(api, settings):
         ('{"title": "not an array"}', "x.json"),
         ("", "x.csv"),
         ("just,some,words\n1,2,3\n", "x.csv"),
+        ("[" * 100_000 + "]" * 100_000, "x.json"),  # a RecursionError, once a 500
     ],
 )
 def test_unusable_files_are_400_on_file(api, content, name):
     response = upload(api, content, name)
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "file"
+
+
+def test_rows_postgresql_cannot_store_are_reported_and_the_others_import(api, org):
+    # A NUL in the external_id failed the whole import in the upsert's lookup (a 500, or a failed job).
+    good = {"external_id": "ok-1", "title": "Fine", "property_type": "house", "listing_type": "sale", "price": 1,
+            "city": "Austin"}  # fmt: skip
+    content = (
+        "["
+        + json.dumps(good)
+        + ', {"external_id": "bad\\u0000", "title": "T", "property_type": "house", "listing_type": "sale", '
+        '"price": 1, "city": "Austin"}'
+        + ', {"external_id": "bad-2", "title": "T \\ud800", "property_type": "house", "listing_type": "sale", '
+        '"price": 1, "city": "Austin"}' + "]"
+    )
+    response = upload(api, content, "rows.json")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["created"] == 1
+    assert {(error["row"], error["attr"]) for error in body["errors"]} == {(2, "external_id"), (3, "title")}
+    with tenant_context(org):
+        assert list(Property.objects.values_list("external_id", flat=True)) == ["ok-1"]
 
 
 def test_missing_file_and_roles(api, org, client_for, member_of):
