@@ -18,6 +18,7 @@ from apps.billing.plans import DEFAULT_PLAN_CODE, DEFAULT_PLANS
 from apps.billing.selectors import ai_allowance_forget, subscription_data, subscription_is_read_only
 from apps.billing.usage import usage_get
 from apps.core.errors import ApplicationError, ErrorCode
+from apps.core.text import text_storable
 from apps.events.models import EventType
 from apps.events.services import event_record
 from apps.tenants.models import Organization
@@ -46,7 +47,7 @@ def plans_sync() -> list[Plan]:
 
 
 def plan_get(*, code: str) -> Plan:
-    plan = Plan.objects.filter(code=code).first()
+    plan = Plan.objects.filter(code=code).first() if text_storable(code) else None  # a NUL is no plan's code
     if plan is None:
         if not Plan.objects.exists():
             # A fresh database where init_platform has not run yet: the defaults are the truth.
@@ -54,7 +55,9 @@ def plan_get(*, code: str) -> Plan:
             plan = Plan.objects.filter(code=code).first()
         if plan is None:
             codes = ", ".join(Plan.objects.values_list("code", flat=True))
-            raise ApplicationError(ErrorCode.INVALID, f"Unknown plan '{code}' (choose one of: {codes}).", attr="plan")
+            raise ApplicationError(
+                ErrorCode.INVALID, f"Unknown plan '{code[:40]!s}' (choose one of: {codes}).", attr="plan"
+            )
     return plan
 
 

@@ -9,6 +9,8 @@ from typing import Any
 import stripe
 from django.conf import settings
 
+from apps.core.text import json_storable
+
 logger = logging.getLogger(__name__)
 
 # Stripe's own recommendation is 80 s; a request thread must not hang that long behind an API call.
@@ -119,9 +121,23 @@ def webhook_event_construct(*, payload: bytes, signature: str | None) -> dict[st
         event = stripe.Webhook.construct_event(payload, signature, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS)
     except stripe.SignatureVerificationError as exc:
         raise StripeSignatureInvalid("The Stripe-Signature header does not match the body.") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, AttributeError, TypeError) as exc:  # a JSON array: AttributeError
         raise StripeSignatureInvalid("The body is not a Stripe event.") from exc
     data = event.to_dict()
-    if not isinstance(data.get("id"), str) or not isinstance(data.get("type"), str):
+    if not _event_shaped(data):
         raise StripeSignatureInvalid("The body is not a Stripe event.")
     return data
+
+
+def _event_shaped(data: dict[str, Any]) -> bool:
+    """What the processing relies on. Stripe signs only well-formed events; a test's or a leaked secret's
+    body is refused here, not in the middle of the processing's transaction (as a 500)."""
+    event_id, event_type, created = data.get("id"), data.get("type"), data.get("created")
+    if not (isinstance(event_id, str) and isinstance(event_type, str) and 0 < len(event_id) <= 255):
+        return False
+    if len(event_type) > 100 or not json_storable(data):
+        return False
+    if created is not None and not (isinstance(created, int) and 0 <= created < 2**33):
+        return False
+    body = data.get("data")
+    return body is None or (isinstance(body, dict) and isinstance(body.get("object") or {}, dict))

@@ -42,6 +42,7 @@ from apps.chat.services import conversation_agent_reply, conversation_hand_over,
 from apps.core.errors import ApplicationError
 from apps.core.jobs import enqueue_on_commit
 from apps.core.progress import progress_get, progress_start
+from apps.core.text import text_storable
 from apps.dashboard.forms import (
     ApiKeyForm,
     BrandForm,
@@ -762,7 +763,7 @@ def api_key_create_view(request: HttpRequest) -> HttpResponse:
 @org_admin_required
 @require_POST
 def api_key_revoke_view(request: HttpRequest, pk: str) -> HttpResponse:
-    key = OrganizationAPIKey.objects.filter(organization=request.tenant, pk=pk).first()
+    key = OrganizationAPIKey.objects.filter(organization=request.tenant, pk=pk).first() if text_storable(pk) else None
     if key is None:
         raise Http404("No such key.")
     api_key_revoke(api_key=key)

@@ -76,9 +76,11 @@ def onboarding_channels_save(
     """Step 3: the widget's allowed origins; a Facebook/Instagram page when one is given (else skipped)."""
     from apps.social.services import social_account_connect
 
-    organization = organization_update(organization=state.organization, allowed_origins=allowed_origins)
+    organization = state.organization
     connected = ""
     if page_id or access_token:
+        # First: it fails on a bad page or token (or no encryption key) before this step has written
+        # anything, and it talks to Meta outside any transaction (social_account_connect).
         with tenant_context(organization):
             social_account_connect(
                 organization=organization,
@@ -88,7 +90,9 @@ def onboarding_channels_save(
                 user=state.user,
             )
         connected = platform
-    _advance(state, 3, channel=connected)
+    with transaction.atomic():
+        organization = organization_update(organization=organization, allowed_origins=allowed_origins)
+        _advance(state, 3, channel=connected)
     return organization
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.accounts.decorators import public_route
 from apps.core.errors import error_body
+from apps.core.text import json_parse, json_storable
 from apps.social.services import meta_webhook_receive
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -49,9 +49,11 @@ def meta_webhook(request: HttpRequest, platform: str) -> HttpResponse:
     if not signature_valid(body, request.headers.get(SIGNATURE_HEADER)):
         return _forbidden("Missing or invalid X-Hub-Signature-256.")
     try:
-        payload = json.loads(body)
+        payload = json_parse(body)
     except ValueError:
         return JsonResponse(error_body("client_error", "invalid", "The body is not JSON."), status=400)
+    if not json_storable(payload):  # Meta sends text; a NUL here is no Messenger event
+        return JsonResponse(error_body("client_error", "invalid", "The body holds no storable text."), status=400)
     # Stores and queues only: the assistant runs in a job, so Meta gets its 200 at once.
     queued = meta_webhook_receive(payload=payload)
     return JsonResponse({"received": True, "queued": queued})

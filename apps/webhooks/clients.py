@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import ipaddress
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -88,6 +89,23 @@ def address_allowed(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+_HOSTNAME_RE = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
+
+
+def _hostname_valid(hostname: str) -> bool:
+    """An IP literal or DNS labels (single-label names too: `crm` on a private network that allows it)."""
+    try:
+        ipaddress.ip_address(hostname)
+        return True
+    except ValueError:
+        pass
+    try:
+        ascii_name = hostname.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    return _HOSTNAME_RE.fullmatch(ascii_name) is not None
+
+
 def url_parse(url: str) -> tuple[str, str, int, str]:
     try:
         parts = urlsplit(url.strip())
@@ -99,6 +117,8 @@ def url_parse(url: str) -> tuple[str, str, int, str]:
     hostname = (parts.hostname or "").rstrip(".").lower()
     if not hostname:
         raise UnsafeURL("The URL has no host.")
+    if not _hostname_valid(hostname):  # a space or a NUL in it, which urlsplit takes
+        raise UnsafeURL(f"{hostname[:100]!r} is not a valid host name.")
     if parts.username or parts.password:
         raise UnsafeURL("Credentials in the URL are not supported; use the signature to authenticate us.")
     path = parts.path or "/"

@@ -186,6 +186,27 @@ def test_a_tampered_body_is_400(stripe_settings, fake_stripe, stripe_webhook, or
     assert not ProcessedStripeEvent.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "[1, 2]",
+        '{"id": "evt_1", "type": "customer.subscription.updated", "created": "abc"}',
+        '{"id": "evt_1", "type": "customer.subscription.updated", "created": 1e400}',
+        '{"id": "evt_1", "type": "customer.subscription.updated", "data": "x"}',
+        '{"id": "evt_1", "type": "customer.subscription.updated", "data": {"object": [1]}}',
+        '{"id": "evt_\\u0000", "type": "customer.subscription.updated"}',
+        '{"id": "' + "e" * 5000 + '", "type": "customer.subscription.updated"}',
+        '{"id": "evt_1", "type": "checkout.session.completed", '
+        '"data": {"object": {"client_reference_id": "a\\u0000"}}}',
+    ],
+)
+def test_a_signed_body_that_is_no_stripe_event_is_400_and_stores_nothing(stripe_settings, stripe_webhook, org, payload):
+    # Stripe signs only well-formed events; these took a leaked or test secret, and each was a 500.
+    response = stripe_webhook.post(payload)
+    assert response.status_code == 400, response.content[:200]
+    assert not ProcessedStripeEvent.objects.exists()
+
+
 def test_without_a_webhook_secret_every_webhook_is_400(stripe_settings, fake_stripe, stripe_webhook, org):
     current = fake_stripe.set_subscription("sub_acme", status="active", plan="agency", customer="cus_acme")
     event = stripe_event("customer.subscription.updated", current)

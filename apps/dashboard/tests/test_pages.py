@@ -225,6 +225,7 @@ def test_api_keys_are_shown_once_and_revoked(org, people):
     assert admin.post(f"/dashboard/settings/api-keys/{key.pk}/revoke/").status_code == 302
     key.refresh_from_db()
     assert key.revoked
+    assert admin.post("/dashboard/settings/api-keys/%00/revoke/").status_code == 404  # was a 500 (NUL in a lookup)
 
 
 def test_billing_shows_usage_and_only_owners_start_checkout(org, people):

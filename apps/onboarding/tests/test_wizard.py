@@ -58,6 +58,10 @@ def test_signup_validates_each_field(newcomer):
     assert bad.status_code == 400 and 'id="email-error"' in body and 'id="password-error"' in body
     taken = client.post("/signup/", {"email": "jane@sunrise.test", "password": PASSWORD})
     assert taken.status_code == 400 and "already registered" in taken.content.decode()
+    # A valid address longer than the column (254) was a 500.
+    address = "a" * 64 + "@" + ".".join(letter * 60 for letter in "bcde") + ".com"  # 312 characters, valid
+    long = client.post("/signup/", {"email": address, "password": PASSWORD})
+    assert long.status_code == 400 and 'id="email-error"' in long.content.decode()
     assert User.objects.filter(email="jane@sunrise.test").count() == 1
 
 
@@ -147,6 +151,19 @@ def test_channels_validate_origins_and_a_page_id_or_skip(newcomer):
     assert state_of().organization.allowed_origins == ["https://www.sunrise.test", "http://127.0.0.1:9000"]
 
 
+def test_a_page_that_cannot_be_connected_leaves_the_step_unsaved(newcomer, settings):
+    # The origins were saved before the connection failed (here: no key to encrypt the page's token).
+    settings.DEBUG, settings.FIELD_ENCRYPTION_KEY = False, ""
+    _through_step2(newcomer)
+    response = newcomer.post(
+        "/onboarding/step3/",
+        {"allowed_origins": "https://half.example", "platform": "facebook", "page_id": "123", "access_token": "t"},
+    )
+    assert response.status_code == 400
+    state = state_of()
+    assert state.completed_step == 2 and state.organization.allowed_origins == []
+
+
 def test_plan_checkout_without_stripe_says_so_and_the_trial_continues(newcomer):
     _through_step2(newcomer)
     newcomer.post("/onboarding/step3/", {"allowed_origins": ""})
@@ -154,6 +171,7 @@ def test_plan_checkout_without_stripe_says_so_and_the_trial_continues(newcomer):
     assert all(f"Subscribe to {name}" in page for name in ("Starter", "Pro", "Agency"))
     checkout = newcomer.post("/onboarding/step4/", {"plan": "pro"})
     assert checkout.status_code == 400 and "Billing is not set up" in checkout.content.decode()
+    assert newcomer.post("/onboarding/step4/", {"plan": "pr\x00o"}).status_code == 400  # was a 500
     assert state_of().completed_step == 3
     assert newcomer.post("/onboarding/step4/", {"plan": "trial"})["Location"] == "/onboarding/step5/"
     assert state_of().data["plan"] == "trial"

@@ -181,4 +181,9 @@ def test_standby_items_are_stored_as_standby(routed_org, meta_webhook):
 def test_other_objects_and_bad_json_store_nothing(routed_org, meta_webhook):
     assert meta_webhook.post({"object": "whatsapp_business_account", "entry": []}).status_code == 200
     assert meta_webhook.post(b"not json").status_code == 400
+    # Signed, yet no Messenger event: JSON too deep to parse, and a NUL (each was a 500).
+    assert (
+        meta_webhook.post(b'{"object": "page", "entry": ' + b"[" * 100_000 + b"]" * 100_000 + b"}").status_code == 400
+    )
+    assert meta_webhook.post({"object": "page", "entry": [{"id": "1\x00", "messaging": []}]}).status_code == 400
     assert not InboundEvent.objects.exists()

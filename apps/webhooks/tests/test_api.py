@@ -149,6 +149,9 @@ class TestAccess:
         "http://0.0.0.0/hook",
         "ftp://example.com/hook",
         "not a url",
+        "https://exa mple.com/hook",  # urlsplit takes a host name with a space, or a NUL, in it
+        "https://exa\x00mple.com/hook",
+        "https://a..b/hook",
     ],
 )
 def test_private_or_invalid_urls_are_a_400_naming_url(admin, url, settings):
