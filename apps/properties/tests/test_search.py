@@ -121,6 +121,28 @@ def test_filtered_index_scan_returns_every_match(small_catalog):
     assert len(vector_ranked_ids(base, vector, 10, strategy="auto")) == 2
 
 
+def test_auto_on_a_big_catalog_counts_and_scans_in_one_statement(small_catalog, monkeypatch):
+    # A catalog bigger than the threshold (here 3 listings) counts the filter's matches first: few →
+    # exact, in the same statement as the count; many → the index; none → nothing.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.properties import selectors
+
+    monkeypatch.setattr(selectors, "EXACT_SCAN_MAX_ROWS", 3)
+    vector = get_embedder().embed(["garden"])[0]
+    miami = property_list(filters={"city": "Miami"})
+    selectors.property_catalog_size()  # the catalog's size is read once and remembered
+    with CaptureQueriesContext(connection) as queries:
+        found = vector_ranked_ids(miami, vector, 10, strategy="auto")
+    assert len(found) == 2 and found == vector_ranked_ids(miami, vector, 10, strategy="exact")
+    assert len(queries.captured_queries) == 1 and "count(" in queries.captured_queries[0]["sql"]
+    with CaptureQueriesContext(connection) as queries:
+        found = vector_ranked_ids(property_list(), vector, 5, strategy="auto")
+    assert len(found) == 5 and any("hnsw.iterative_scan" in query["sql"] for query in queries.captured_queries)
+    assert vector_ranked_ids(property_list(filters={"city": "Atlantis"}), vector, 5, strategy="auto") == []
+
+
 def test_small_catalogs_take_the_exact_path(small_catalog, django_assert_max_num_queries):
     assert Property.objects.count() <= EXACT_SCAN_MAX_ROWS
     vector = get_embedder().embed(["garden"])[0]
