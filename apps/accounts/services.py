@@ -12,13 +12,19 @@ from apps.billing.services import entitlement_check
 from apps.core.errors import ApplicationError, ErrorCode
 from apps.tenants.models import Organization
 
+EMAIL_MAX_LENGTH = 254  # the columns' (User.email, Lead.email)
+
 
 def email_normalize(email: str, *, attr: str = "email") -> str:
     email = (email or "").strip().lower()
     try:
         validate_email(email)
     except ValidationError:
-        raise ApplicationError(ErrorCode.INVALID, f"'{email}' is not a valid email address.", attr=attr) from None
+        raise ApplicationError(ErrorCode.INVALID, f"'{email[:100]}' is not a valid email address.", attr=attr) from None
+    if len(email) > EMAIL_MAX_LENGTH:  # validate_email takes up to 320
+        raise ApplicationError(
+            ErrorCode.INVALID, f"An email address has at most {EMAIL_MAX_LENGTH} characters.", attr=attr
+        )
     return email
 
 

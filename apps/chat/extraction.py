@@ -9,9 +9,12 @@ from typing import Any
 
 import phonenumbers
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 from apps.properties.query_parser import parse_query
 
+EMAIL_MAX_LENGTH = 254  # the column's (Lead.email, User.email)
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # "my name is Ana Lopez", "I'm Ana", "this is Ana", "call me Ana": capitalized words only, so
 # "I'm looking for…" is not a name.
@@ -78,11 +81,24 @@ def _timeline(text: str) -> str:
     return ""
 
 
+def _email(text: str) -> str:
+    """The first address the lead pipeline accepts. EMAIL_RE is loose: "john..smith@gmail.com" or one
+    longer than the column matches it, and failed the whole turn in lead_capture. A typo is no address."""
+    for found in EMAIL_RE.finditer(text):
+        email = found.group(0).lower()
+        try:
+            validate_email(email)
+        except ValidationError:
+            continue
+        if len(email) <= EMAIL_MAX_LENGTH:
+            return email
+    return ""
+
+
 def lead_details_extract(text: str, *, known_cities: Iterable[str] | None = None) -> LeadDetails:
     """Everything a single visitor message says about the visitor; empty fields when it says nothing."""
     details = LeadDetails()
-    email = EMAIL_RE.search(text)
-    details.email = email.group(0).lower() if email else ""
+    details.email = _email(text)
     # Digits inside an email address are not a phone number.
     details.phone, rest = _phone(EMAIL_RE.sub(" ", text))
     details.name = _name(text)

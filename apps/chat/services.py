@@ -6,6 +6,7 @@ tenant, or `schema_context` in the async turn). The streaming itself lives in ap
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,8 @@ from apps.core.text import UNSTORABLE_TEXT, text_storable
 from apps.events.models import EventType
 from apps.events.services import event_record
 from apps.tenants.models import Organization
+
+logger = logging.getLogger(__name__)
 
 HISTORY_MESSAGES = 10
 CRITERIA_MESSAGES = 6
@@ -268,7 +271,12 @@ def chat_turn_record(*, prep: TurnPrep) -> TurnPlan:
     details = lead_details_extract(prep.text, known_cities=property_cities())
     # Criteria alone don't make a lead; they are kept once contact details arrive.
     if not details.is_empty() and (details.has_contact or conversation.lead_id is not None):
-        lead_capture_from_chat(conversation=conversation, details=details, history=_visitor_texts(conversation))
+        try:
+            with transaction.atomic():  # a savepoint: a refused capture leaves no half of itself
+                lead_capture_from_chat(conversation=conversation, details=details, history=_visitor_texts(conversation))
+        except ApplicationError as exc:
+            # The visitor still gets a reply and the message is kept; only the lead waits for better details.
+            logger.warning("chat: lead details of conversation %s not captured: %s", conversation.pk, exc.detail)
     _touch(conversation)
     if started:
         event_record(type=EventType.CONVERSATION_STARTED, data={"conversation": conversation_data(conversation)})

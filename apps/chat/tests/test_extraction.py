@@ -32,6 +32,11 @@ CITIES = ["Austin", "Denver", "San Antonio"]
         ),
         ("reach me at tom+homes@mail.co or 210-555-0143", {"email": "tom+homes@mail.co", "phone": "+12105550143"}),
         ("hello there", {"name": "", "email": "", "phone": "", "attributes": {}}),
+        # Typos the loose pattern matches but no mailbox has: no address (they failed the whole turn).
+        ("reach me at john..smith@gmail.com", {"email": ""}),
+        ("it's john.@gmail.com or jo@gmail..com", {"email": ""}),
+        ("old: jo@-x.com, new: jo@example.com", {"email": "jo@example.com"}),
+        ("a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".test", {"email": ""}),  # valid, longer than the column
     ],
 )
 def test_lead_details(text, expected):

@@ -247,6 +247,34 @@ async def test_lead_created_from_a_conversation_with_an_email(chat_orgs):
     assert found.conversation_id == conversation.pk
 
 
+async def test_a_turn_whose_lead_details_are_refused_still_gets_its_reply(chat_orgs, monkeypatch):
+    # Lead capture is a side effect of the turn: when it refuses the details, the message and the reply stay.
+    from apps.chat import leads
+    from apps.core.errors import ApplicationError
+
+    def refuse(**kwargs):
+        raise ApplicationError("invalid", "Not a lead.", attr="email")
+
+    monkeypatch.setattr(leads, "lead_capture_from_chat", refuse)
+    acme = chat_orgs["acme"]
+    communicator = await connect(acme.slug)
+    await communicator.receive_json_from()
+    done = (await ask(communicator, "I'm Ana, ana@example.com"))[-1]
+    assert done["type"] == "done" and done["text"]
+    await communicator.disconnect()
+
+    @sync_to_async
+    def stored():
+        from apps.chat.models import Message
+        from apps.leads.models import Lead
+
+        with schema_context(acme.schema_name):
+            return list(Message.objects.values_list("role", flat=True)), Lead.objects.count()
+
+    roles, leads_count = await stored()
+    assert sorted(roles) == ["assistant", "visitor"] and leads_count == 0
+
+
 async def test_disconnect_mid_stream_cancels_generation(chat_orgs, settings):
     from apps.chat.llm import chat_model_reset
     from tests.fakes.openai_server import FakeOpenAI

@@ -49,6 +49,7 @@ def test_post_creates_then_merges(api, org):
     ("payload", "attr"),
     [
         ({"email": "nope"}, "email"),
+        ({"email": "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".test"}, "email"),  # valid, longer than the column
         ({"phone": "123"}, "phone"),
         ({"name": "No contact"}, "email"),
         ({"email": "a@b.co", "source": "carrier-pigeon"}, "source"),
