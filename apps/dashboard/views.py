@@ -264,7 +264,7 @@ def leads(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         error, queryset = f"{exc.attr}: {exc.detail}", lead_list(filters={})
     page = Paginator(queryset, LEADS_PER_PAGE).get_page(request.GET.get("page"))
-    query = "&".join(f"{key}={value}" for key, value in filters.items())
+    query = urlencode(filters)  # the export and pager links carry the same filter: "Smith & Sons" too
     context = _context(
         request,
         "leads",

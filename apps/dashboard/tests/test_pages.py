@@ -164,6 +164,9 @@ def test_leads_filters_search_status_and_export(org, people, history):
     searched = member.get("/dashboard/leads/?q=ana", HTTP_HX_REQUEST="true").content
     assert b"Ana Lima" in searched and b"Bob Stone" not in searched and b"<html" not in searched
     assert b"status: " in member.get("/dashboard/leads/?status=bogus").content
+    # The export link carries the search as typed: "&" and "#" in it once cut the query short.
+    page = member.get("/dashboard/leads/", {"q": "Smith & Sons#1", "source": "chat"}).content.decode()
+    assert "export.csv?source=chat&amp;q=Smith+%26+Sons%231" in page
 
     export = member.get("/dashboard/leads/export.csv?source=chat")
     assert export["Content-Type"] == "text/csv"
