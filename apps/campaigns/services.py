@@ -672,17 +672,20 @@ def _tracking_outcome(event) -> tuple[str, str | None, str] | None:
     kind = event.event_type
     if kind in ("delivered", "opened", "clicked"):
         return kind, None, ""
-    if kind == "bounced":
+    if kind in ("bounced", "rejected", "failed"):
+        # Anymail calls Postmark's BadEmailAddress and ManuallyDeactivated bounces "rejected": they are
+        # hard bounces all the same, and Inactive means Postmark will not send to the address again.
         bounce_type = esp_event.get("Type") or esp_event.get("SuppressionReason") or ""
-        if bounce_type in HARD_BOUNCE_TYPES or esp_event.get("Inactive") is True or not esp_event:
+        hard = bounce_type in HARD_BOUNCE_TYPES or esp_event.get("Inactive") is True
+        if hard or (kind == "bounced" and not esp_event):
             return MessageStatus.BOUNCED, SuppressionReason.BOUNCED, event.description or bounce_type
-        return None  # a soft bounce: the provider tries again
+        if kind == "bounced":
+            return None  # a soft bounce: the provider tries again
+        return MessageStatus.FAILED, None, event.description or event.mta_response or kind
     if kind == "complained":
         return MessageStatus.COMPLAINED, SuppressionReason.COMPLAINED, ""
     if kind == "unsubscribed":
         return MessageStatus.UNSUBSCRIBED, SuppressionReason.UNSUBSCRIBED, ""
-    if kind in ("rejected", "failed"):
-        return MessageStatus.FAILED, None, event.description or event.mta_response or kind
     return None
 
 
@@ -695,7 +698,7 @@ def message_tracking_apply(*, event) -> str:
     """
     metadata = event.metadata or {}
     schema, log_id = metadata.get("org"), str(metadata.get("message_log") or "")
-    if not schema or not log_id.isdigit():
+    if not schema or not (log_id.isascii() and log_id.isdigit()):  # isdigit alone takes "²", int() does not
         return "ignored: not one of our campaign mails"
     if schema == settings.PUBLIC_SCHEMA_NAME or not Organization.objects.filter(schema_name=schema).exists():
         return f"ignored: no organization {schema}"

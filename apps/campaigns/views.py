@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from anymail.exceptions import AnymailWebhookValidationFailure
+from anymail.exceptions import AnymailConfigurationError, AnymailWebhookValidationFailure
 from anymail.webhooks.postmark import PostmarkTrackingWebhookView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -27,6 +27,15 @@ class TrackingWebhookView(PostmarkTrackingWebhookView):
     def validate_request(self, request):
         if not self.basic_auth:
             raise AnymailWebhookValidationFailure("The tracking webhook is not configured (ANYMAIL_WEBHOOK_SECRET).")
+
+    def parse_events(self, request):
+        # Anymail's parser raises whatever a body that is no tracking event makes it raise (no JSON, an array,
+        # "Metadata": null, a bad date, an inbound message): a 500, which Postmark retries for hours.
+        # Refused as a bad request (400) instead, which it does not.
+        try:
+            return super().parse_events(request)
+        except (ValueError, TypeError, AttributeError, KeyError, RecursionError, AnymailConfigurationError) as exc:
+            raise AnymailWebhookValidationFailure(f"Not a Postmark tracking event: {exc!r}"[:300]) from None
 
 
 # The provider is the caller: the webhook's basic-auth credentials are the access check.

@@ -301,7 +301,11 @@ def _csv_rows(text: str) -> list[dict[str, str]]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
-    header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+    try:
+        fieldnames = reader.fieldnames or []  # reading the header row can fail too (a cell over csv's field limit)
+    except csv.Error as exc:
+        raise ApplicationError(ErrorCode.INVALID, f"Invalid CSV: {exc}", attr="file") from None
+    header = [(name or "").strip().lower() for name in fieldnames]
     if not header or ("title" not in header and "external_id" not in header):
         raise ApplicationError(
             ErrorCode.INVALID, "The CSV file needs a header row naming the fields (title, price, city, …).", attr="file"

@@ -737,7 +737,7 @@ def _graph_time(value: Any) -> datetime | None:
     if value in (None, ""):
         return None
     text = str(value)
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # str.isdigit takes "²", which int() refuses
         return datetime.fromtimestamp(int(text), tz=UTC)
     for layout in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"):
         try:

@@ -67,7 +67,7 @@ class Response:
         value = (self.headers.get("retry-after") or "").strip()
         if not value:
             return None
-        if value.isdigit():
+        if value.isascii() and value.isdigit():  # str.isdigit takes "²", which float() refuses
             return float(value)
         try:
             when = email.utils.parsedate_to_datetime(value)

@@ -130,6 +130,46 @@ def test_a_hard_bounce_suppresses_the_address_and_stops_its_sequences(org, setti
         assert WebhookDelivery.objects.get().event_type == "email.bounced"
 
 
+@pytest.mark.parametrize("bounce_type", ["BadEmailAddress", "ManuallyDeactivated"])
+def test_bounces_anymail_calls_rejected_suppress_too(org, bounce_type):
+    # Anymail files these under "rejected"; they were logged as failed and the sequence went on mailing.
+    log = sent_mail(org)
+    assert post(postmark_event(log, "acme", "Bounce", Type=bounce_type, Email=log.to, Inactive=True)).status_code == 200
+    assert refreshed(org, log).status == "bounced"
+    with tenant_context(org):
+        assert Suppression.objects.get().email == log.to
+        assert Enrollment.objects.get().status == "stopped"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"",
+        b"[1, 2]",
+        b'"a string"',
+        b'{"RecordType": "Delivery", "MessageID": "x", "Recipient": "a@b.co", "Metadata": null}',
+        b'{"RecordType": "Bounce", "Type": "HardBounce", "MessageID": "x", "Email": "a@b.co", '
+        b'"BouncedAt": "2026-13-45T99:00:00Z"}',
+        b'{"FromFull": {"Email": "a@b.co"}, "Subject": "an inbound message"}',
+    ],
+)
+def test_a_body_that_is_no_tracking_event_is_a_400_not_a_500(org, body):
+    # Postmark retries a 5xx for hours; these were 500s raised inside anymail's parser.
+    response = Client(HTTP_HOST="localhost").post(
+        URL, body, content_type="application/json", HTTP_AUTHORIZATION=basic_auth(WEBHOOK_SECRET)
+    )
+    assert response.status_code == 400
+
+
+def test_metadata_with_a_digit_int_refuses_is_ignored(org):
+    log = sent_mail(org)
+    body = postmark_event(log, "acme", "Delivery")
+    body["Metadata"]["message_log"] = "²"  # str.isdigit() is true, int() fails
+    assert post(body).status_code == 200
+    assert refreshed(org, log).status == "sent"
+
+
 def test_a_soft_bounce_changes_nothing(org):
     log = sent_mail(org)
     assert post(postmark_event(log, "acme", "Bounce", Type="SoftBounce", Inactive=False)).status_code == 200

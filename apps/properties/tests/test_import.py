@@ -118,6 +118,7 @@ def test_too_large_file_is_413(api, settings):
         ("", "x.csv"),
         ("just,some,words\n1,2,3\n", "x.csv"),
         ("[" * 100_000 + "]" * 100_000, "x.json"),  # a RecursionError, once a 500
+        ('title,"' + "h" * 200_000 + '"\nx,y\n', "x.csv"),  # a header cell over csv's field limit, once a 500
     ],
 )
 def test_unusable_files_are_400_on_file(api, content, name):

@@ -141,3 +141,11 @@ def test_no_key_refuses_outside_debug_and_derives_one_in_debug(settings):
         crypto.token_encrypt("token")
     settings.DEBUG = True
     assert crypto.token_decrypt(crypto.token_encrypt("token")) == "token"
+
+
+def test_graph_times_in_the_shapes_meta_and_others_send():
+    from apps.social.services import _graph_time
+
+    assert _graph_time("1700000000").year == 2023
+    assert _graph_time("2026-01-02T03:04:05+0000").day == 2
+    assert _graph_time("²") is None  # str.isdigit() is true for it; int() is not

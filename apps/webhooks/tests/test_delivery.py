@@ -477,3 +477,12 @@ def test_a_slow_receiver_holds_up_no_other_delivery_of_its_batch(committed_org, 
     statuses = {d.endpoint_id: (d.status, d.last_error) for d in deliveries(committed_org)}
     assert sorted(s for s, _ in statuses.values()) == [DeliveryStatus.FAILED, DeliveryStatus.SUCCEEDED]
     assert any("Timed out" in error for _, error in statuses.values())
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("120", 120.0), ("²", None), ("", None), ("soon", None)])
+def test_retry_after_values_a_receiver_may_send(value, seconds):
+    # str.isdigit() is true for "²", which float() refuses: a receiver's odd header failed the attempt's bookkeeping.
+    from apps.webhooks.clients import Response
+
+    response = Response(status_code=503, duration_ms=1, headers={"retry-after": value} if value else {})
+    assert response.retry_after() == seconds
