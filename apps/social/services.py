@@ -30,6 +30,7 @@ from apps.chat.services import (
     conversation_hand_over,
     conversation_history_import,
     conversation_lead_link,
+    conversation_visitor_message_store,
 )
 from apps.core.errors import ApplicationError, ErrorCode
 from apps.core.jobs import SCHEMA_OPTION, enqueue_on_commit
@@ -364,6 +365,23 @@ class Incoming:
     sender_id: str
     text: str
     sent_at: datetime
+    attachments: str = ""  # what a message without text carried ("[image] <url>"), for the people reading it
+
+
+def _attachments_text(message: dict[str, Any]) -> str:
+    """A line per attachment (photo, sticker, location, shared post, story mention) for the conversation."""
+    lines = []
+    for attachment in message.get("attachments") or []:
+        if not isinstance(attachment, dict):
+            continue
+        kind = str(attachment.get("type") or "attachment")
+        payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+        coordinates = payload.get("coordinates") if isinstance(payload.get("coordinates"), dict) else {}
+        if coordinates:
+            lines.append(f"[{kind}] {coordinates.get('lat')}, {coordinates.get('long')}")
+        else:
+            lines.append(f"[{kind}] {payload.get('url') or attachment.get('url') or ''}".strip())
+    return "\n".join(lines)[: settings.CHAT_MAX_MESSAGE_CHARS]
 
 
 def _timestamp(value: Any) -> datetime:
@@ -376,8 +394,9 @@ def _timestamp(value: Any) -> datetime:
 def _classify(item: dict[str, Any], account: SocialAccount) -> tuple[str, Incoming | None]:
     """What a messaging item is: a person's message (with its details), or something we do not answer."""
     message = item.get("message")
+    sender = item.get("sender")
+    sender_id = str(sender.get("id") or "") if isinstance(sender, dict) else ""
     if isinstance(message, dict):
-        sender_id = str((item.get("sender") or {}).get("id") or "")
         # An echo is the page's own message (ours, or a person's in the Page Inbox): never answered.
         if message.get("is_echo") or not sender_id or sender_id in (account.external_id, account.page_id):
             return "echo", None
@@ -387,6 +406,18 @@ def _classify(item: dict[str, Any], account: SocialAccount) -> tuple[str, Incomi
         if not mid:
             return "unsupported", None
         text = str(message.get("text") or "")
+        return "message", Incoming(
+            mid=mid[:255],
+            sender_id=sender_id[:100],
+            text=text,
+            sent_at=_timestamp(item.get("timestamp")),
+            attachments="" if text.strip() else _attachments_text(message),
+        )
+    postback = item.get("postback")
+    if isinstance(postback, dict) and sender_id and sender_id not in (account.external_id, account.page_id):
+        # A button the visitor tapped ("Get Started", a menu item): answered as if they had typed its title.
+        text = str(postback.get("title") or postback.get("payload") or "")
+        mid = str(postback.get("mid") or "") or f"postback:{sender_id}:{item.get('timestamp')}:{text}"
         return "message", Incoming(
             mid=mid[:255], sender_id=sender_id[:100], text=text, sent_at=_timestamp(item.get("timestamp"))
         )
@@ -563,7 +594,11 @@ def _inbound_handle(*, account: SocialAccount, event: InboundEvent, seen: SeenMe
         account.refresh_from_db(fields=["status"])
     text = incoming.text.strip()[: settings.CHAT_MAX_MESSAGE_CHARS]
     if not text:
-        # Attachments, stickers: the assistant answers text only; the thread and lead exist for an agent.
+        # Photos, stickers, locations: the assistant answers text only. The conversation keeps what came
+        # (the agent reads it in the dashboard); nothing is answered.
+        if incoming.attachments:
+            conversation_visitor_message_store(conversation=conversation, text=incoming.attachments)
+            return _inbound_finish(seen=seen, event=event, outcome="attachment", thread=thread)
         return _inbound_finish(seen=seen, event=event, outcome="unsupported", thread=thread)
 
     hand_over = ""

@@ -116,6 +116,49 @@ def test_echoes_reads_and_deliveries_are_ignored(acme, graph, jobs_worker, meta_
     assert sorted(InboundEvent.objects.values_list("outcome", flat=True)) == ["delivery", "echo", "read"]
 
 
+def test_a_tapped_button_is_answered_as_its_title(acme, graph, jobs_worker, meta_webhook):
+    # "Get Started" is the first thing a Messenger visitor taps; its postback was dropped without a word.
+    add_listings(acme)
+    postback = {
+        "sender": {"id": "psid-ana"}, "recipient": {"id": ACME_PAGE}, "timestamp": int(time.time() * 1000),
+        "postback": {"mid": "m_postback_1", "title": "Get Started", "payload": "GET_STARTED"},
+    }  # fmt: skip
+
+    deliver(meta_webhook, jobs_worker, webhook_payload(postback, page_id=ACME_PAGE), times=2)
+
+    [reply] = graph.sent(ACME_PAGE)
+    assert reply.body["recipient"] == {"id": "psid-ana"} and reply.body["message"]["text"]
+    assert len(_conversations(acme)) == 1
+    with tenant_context(acme):
+        assert Message.objects.filter(role="visitor").get().text == "Get Started"
+    assert sorted(InboundEvent.objects.values_list("outcome", flat=True)) == ["duplicate", "replied"]
+
+
+def test_a_photo_or_a_location_is_kept_for_the_agent_and_not_answered(acme, graph, jobs_worker, meta_webhook):
+    # They vanished: a thread and a lead, and an empty conversation for the agent.
+    now = int(time.time() * 1000)
+    photo = {
+        "sender": {"id": "psid-ana"}, "recipient": {"id": ACME_PAGE}, "timestamp": now,
+        "message": {"mid": "m_photo", "attachments": [{"type": "image", "payload": {"url": "https://cdn.test/p.jpg"}}]},
+    }  # fmt: skip
+    place = {
+        "sender": {"id": "psid-ana"}, "recipient": {"id": ACME_PAGE}, "timestamp": now + 1,
+        "message": {"mid": "m_place", "attachments": [
+            {"type": "location", "payload": {"coordinates": {"lat": 30.27, "long": -97.74}}}
+        ]},
+    }  # fmt: skip
+
+    deliver(meta_webhook, jobs_worker, webhook_payload(photo, place, page_id=ACME_PAGE))
+
+    assert not graph.sent(ACME_PAGE)
+    [conversation] = _conversations(acme)
+    with tenant_context(acme):
+        texts = list(Message.objects.filter(conversation=conversation).order_by("id").values_list("text", flat=True))
+        assert sorted(texts) == ["[image] https://cdn.test/p.jpg", "[location] 30.27, -97.74"]  # jobs: any order
+        assert Conversation.objects.get().message_count == 2
+    assert sorted(InboundEvent.objects.values_list("outcome", flat=True)) == ["attachment", "attachment"]
+
+
 # --- leads -------------------------------------------------------------------------------------------------
 
 

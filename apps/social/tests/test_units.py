@@ -149,3 +149,13 @@ def test_graph_times_in_the_shapes_meta_and_others_send():
     assert _graph_time("1700000000").year == 2023
     assert _graph_time("2026-01-02T03:04:05+0000").day == 2
     assert _graph_time("²") is None  # str.isdigit() is true for it; int() is not
+
+
+def test_an_item_whose_sender_is_no_object_is_not_a_message():
+    # Meta sends {"sender": {"id": …}}; a string there raised AttributeError on every retry.
+    from apps.social.models import SocialAccount
+    from apps.social.services import _classify
+
+    account = SocialAccount(external_id="1001", page_id="1001")
+    assert _classify({"sender": "psid-x", "message": {"mid": "m_1", "text": "hi"}}, account) == ("echo", None)
+    assert _classify({"sender": "psid-x", "postback": {"title": "Get Started"}}, account) == ("postback", None)
