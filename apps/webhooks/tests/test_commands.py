@@ -77,6 +77,15 @@ def test_run_automations_unknown_task_is_a_one_line_error_with_exit_1():
     )
 
 
+@pytest.mark.parametrize("interval", ["0", "-1", "nan", "inf", "100000"])
+def test_run_automations_refuses_an_interval_it_cannot_sleep(db, interval):
+    # inf overflowed the wait after the first round; 0, -1 and nan looped without sleeping.
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="--interval"):
+        call_command("run_automations", "--task", "webhooks", "--loop", "--interval", interval)
+
+
 def queued_sweeps(broker) -> list[str]:
     queue = broker.queues.get("webhooks")
     messages = [dramatiq.Message.decode(raw) for raw in list(queue.queue)] if queue else []

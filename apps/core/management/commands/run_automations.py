@@ -13,6 +13,7 @@ from apps.core.periodic import periodic_run_now, periodic_task_get, periodic_tas
 # The contract's tasks (registered by apps.webhooks.actors and apps.campaigns.actors); any other
 # registered periodic task (apps.core.periodic) is accepted too, and `all` runs every one that exists.
 TASKS = ("webhooks", "email")
+MAX_INTERVAL_SECONDS = 86_400
 
 
 class Command(BaseCommand):
@@ -31,6 +32,11 @@ class Command(BaseCommand):
         if name not in (*known, "all"):
             raise CommandError(f"Unknown task '{name}' (choose {', '.join(known)} or all).")
         names = known if name == "all" else [name]
+        interval = options["interval"]
+        if interval is not None and not 0 < interval <= MAX_INTERVAL_SECONDS:
+            # nan fails both comparisons; inf overflowed Event.wait after the first round; 0 or less spun
+            # on the database without sleeping.
+            raise CommandError(f"--interval is a number of seconds above 0 and at most {MAX_INTERVAL_SECONDS}.")
         if not options["loop"]:
             self._round(names)
             return
