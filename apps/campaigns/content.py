@@ -31,12 +31,61 @@ class RenderedMail:
     html: str
 
 
+# What one rendered subject or body may weigh: Postmark refuses a message over 10 MB, and a 20-character
+# `{% lorem 999999 w %}` renders 15 MB.
+MAX_RENDERED_CHARS = 200_000
+
+
+def _sample_context() -> dict[str, Any]:
+    """A lead, an organization and a listing as a mail's context has them, to try a template on."""
+    attributes = {"property_type": "house", "bedrooms": 3, "areas": ["Austin"], "budget_max": 500000}
+    listing = {
+        "id": 1, "title": "Sunny craftsman with a pool", "price": "$450,000", "place": "Hyde Park, Austin",
+        "city": "Austin", "bedrooms": 3, "bathrooms": 2, "property_type": "house", "listing_type": "sale",
+        "url": "https://example.com/listings/1", "image": "https://example.com/listings/1.jpg",
+    }  # fmt: skip
+    return {
+        "lead": {
+            "id": 1,
+            "name": "Ana Example",
+            "first_name": "Ana",
+            "email": "ana@example.com",
+            "status": "new",
+            "attributes": attributes,
+            "criteria": criteria_text(attributes),
+        },
+        "organization": {
+            "name": "Example Realty",
+            "slug": "example",
+            "persona_name": "Ava",
+            "persona_tone": "friendly",
+            "greeting": "Hi!",
+            "primary_color": "#1f6feb",
+            "logo_url": "",
+            "chat_url": "https://example.com/chat/example",
+        },
+        "listings": [listing],
+        "unsubscribe_url": "https://example.com/unsubscribe/sample/",
+    }
+
+
 def template_check(source: str) -> None:
-    """Raise TemplateError when `source` is not a valid step template."""
+    """Raise TemplateError when `source` is not a valid step template: it must compile and render.
+
+    Rendered once on a sample lead: a tag that compiles but cannot render here ({% url %}, {% include %},
+    {% extends %}: this engine has no URLs and no templates to load) failed every recipient's mail at
+    send time, and the enrollment moved past the step for good.
+    """
     try:
-        _ENGINE.from_string(source)
+        template = _ENGINE.from_string(source)
     except TemplateSyntaxError as exc:
         raise TemplateError(str(exc)) from None
+    try:
+        rendered = template.render(Context(_sample_context(), autoescape=True))
+    except Exception as exc:  # any failure of an admin's template is that template's error
+        raise TemplateError(str(exc) or exc.__class__.__name__) from None
+    if len(rendered) > MAX_RENDERED_CHARS:
+        raise TemplateError(f"It renders {len(rendered):,} characters; a mail holds at most {MAX_RENDERED_CHARS:,}.")
 
 
 def _render(source: str, context: dict[str, Any], *, autoescape: bool) -> str:

@@ -156,6 +156,10 @@ def test_steps_crud_with_order_templates_and_conflicts(admin):
     broken = admin.post(steps_url(campaign), {"subject": "x", "body": "{% if lead %}no end"})
     assert broken.status_code == 400 and error(broken)[1] == "body"
     assert error(admin.post(steps_url(campaign), {"subject": "{{ lead|nofilter }}", "body": "b"}))[1] == "subject"
+    # They compile, then failed every recipient's mail at send time, or weighed 15 MB: tried on a sample lead.
+    for body in ("{% url 'home' %}", "{% include 'x.txt' %}", "{% extends 'base.html' %}", "{% lorem 999999 w %}"):
+        refused = admin.post(steps_url(campaign), {"subject": "x", "body": body})
+        assert refused.status_code == 400 and error(refused)[1] == "body", body
     taken = admin.post(steps_url(campaign), {"subject": "x", "body": "y", "order": 1})
     assert taken.status_code == 409 and error(taken) == ("conflict", "order")
     assert admin.post(steps_url(campaign), {"subject": "x", "body": "y", "delay_days": -1}).status_code == 400
