@@ -148,6 +148,10 @@ _MAX_RX = _rx(rf"{_NOUN}(?:\b|(?=[<≤])){_MAX_Q}\s?{_amount('a')}")
 _MIN_RX = _rx(rf"{_NOUN}(?:\b|(?=[>≥])){_MIN_Q}\s?{_amount('a')}")
 _SUFFIX_RX = _rx(rf"{_NOUN}{_B}{_amount('a')}\s?(?:(?P<maxs>{_MAX_SUFFIX})|(?P<mins>{_MIN_SUFFIX}))(?!\w)")
 _BARE_RX = _rx(rf"{_NOUN}{_B}{_amount('a')}")
+_PRICE_CELL_RX = _rx(rf"\s*{_amount('a')}\s*")
+# "€ 950.000,00", "1.250.000": dots group thousands and a comma marks the decimals, as much of Europe writes.
+_EUROPEAN_RX = re.compile(r"(?P<int>\d{1,3}(?:\.\d{3})+)(?:,(?P<dec>\d{1,2}))?(?!\d)")
+CURRENCY_SIGNS = {"$": "USD", "€": "EUR", "£": "GBP", "usd": "USD", "eur": "EUR", "gbp": "GBP"}
 
 # A number followed by one of these is a measurement, not a price.
 _UNIT_AFTER_RX = _rx(
@@ -578,6 +582,26 @@ def _amount_of(match: re.Match[str], p: str) -> _Amount | None:
         cur=bool(match.group(f"{p}cur") or match.group(f"{p}cur2")),
         per_month=bool(match.group(f"{p}pm")),
     )
+
+
+def price_parse(text: str) -> tuple[Decimal, str] | None:
+    """A price as a listing feed or a spreadsheet writes it, alone in its cell: (amount, currency or "").
+
+    "$1,200,000", "1.2m", "$450k", "2,500/month", "950000 EUR", "€ 950.000,00" (European). None when the
+    text is anything else (words, two amounts, a range).
+    """
+    text = " ".join(text.split())
+    european = _EUROPEAN_RX.search(text)
+    if european and "," not in text.replace(european.group(0), ""):
+        digits = european.group("int").replace(".", "") + (f".{european.group('dec')}" if european.group("dec") else "")
+        text = text[: european.start()] + digits + text[european.end() :]
+    match = _PRICE_CELL_RX.fullmatch(text)
+    amount = _amount_of(match, "a") if match else None
+    if amount is None:
+        return None
+    sign = (match.group("acur") or match.group("acur2") or "").strip().casefold()
+    sign = {"dollar": "$", "dollars": "$", "euro": "€", "euros": "€", "bucks": "$"}.get(sign, sign)
+    return _whole(amount.value), CURRENCY_SIGNS.get(sign, "")
 
 
 def _blanked(value: str, start: int, end: int) -> str:

@@ -8,7 +8,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
@@ -22,6 +22,7 @@ from apps.core.jobs import enqueue_on_commit
 from apps.core.text import json_parse, text_storable
 from apps.properties.embeddings import content_hash, get_embedder, property_text
 from apps.properties.models import SEARCH_WORD_MAX_CHARS, Property, PropertyEmbedding, PropertyType, SearchWord
+from apps.properties.query_parser import price_parse
 from apps.tenants.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -347,6 +348,37 @@ def _row_input(raw: Mapping[str, Any]) -> dict[str, Any]:
         if name in _LIST_FIELDS:
             value = _split_list(value)
         data[name] = value
+    return _spreadsheet_values(data)
+
+
+# How spreadsheets and listing feeds write what the API takes as a choice: "For Sale", "Rental", "House".
+_LISTING_TYPE_WORDS = {"for sale": "sale", "buy": "sale", "for rent": "rent", "rental": "rent", "lease": "rent",
+                       "to let": "rent", "let": "rent"}  # fmt: skip
+
+
+def _spreadsheet_values(data: dict[str, Any]) -> dict[str, Any]:
+    """A file's values as the serializer takes them: choices in any case, prices as people write them.
+
+    "$1,200,000", "1.2m" or "€ 950.000,00" in a price cell were each a row error, as were "House" and
+    "SALE". A price's currency sign fills the currency when the row gives none. Anything else is left to
+    the serializer, which names the field.
+    """
+    for name in ("property_type", "listing_type"):
+        if isinstance(data.get(name), str):
+            word = " ".join(data[name].split()).lower()
+            data[name] = _LISTING_TYPE_WORDS.get(word, word) if name == "listing_type" else word
+    if isinstance(data.get("currency"), str):
+        data["currency"] = data["currency"].strip().upper()
+    price = data.get("price")
+    if isinstance(price, str):
+        try:
+            Decimal(price.strip())
+        except InvalidOperation:
+            parsed = price_parse(price)
+            if parsed is not None:
+                data["price"], currency = parsed
+                if currency and not data.get("currency"):
+                    data["currency"] = currency
     return data
 
 

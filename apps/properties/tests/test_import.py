@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -146,6 +147,30 @@ def test_rows_postgresql_cannot_store_are_reported_and_the_others_import(api, or
     assert {(error["row"], error["attr"]) for error in body["errors"]} == {(2, "external_id"), (3, "title")}
     with tenant_context(org):
         assert list(Property.objects.values_list("external_id", flat=True)) == ["ok-1"]
+
+
+def test_spreadsheet_prices_and_choices_import_as_people_write_them(api, org):
+    # Each of these was a row error: a price with its currency sign and thousands separators, a
+    # multiplier, a European number, a capitalized choice, "For Rent".
+    content = (
+        "external_id,title,property_type,listing_type,price,currency,city\n"
+        's-1,One,House,For Sale,"$1,200,000",,Austin\n'
+        "s-2,Two,APARTMENT,Rental,2500/month,,Austin\n"
+        's-3,Three,condo,SALE,"€ 950.000,00",,Madrid\n'
+        "s-4,Four,townhouse,sale,1.2m,cad,Toronto\n"
+        "s-5,Five,house,sale,call us,,Austin\n"
+    )
+    body = upload(api, content).json()
+    assert body["created"] == 4
+    assert [(error["row"], error["attr"]) for error in body["errors"]] == [(5, "price")]
+    with tenant_context(org):
+        got = {p.external_id: (p.property_type, p.listing_type, p.price, p.currency) for p in Property.objects.all()}
+    assert got == {
+        "s-1": ("house", "sale", Decimal("1200000"), "USD"),
+        "s-2": ("apartment", "rent", Decimal("2500"), "USD"),
+        "s-3": ("condo", "sale", Decimal("950000"), "EUR"),
+        "s-4": ("townhouse", "sale", Decimal("1200000"), "CAD"),
+    }
 
 
 def test_missing_file_and_roles(api, org, client_for, member_of):

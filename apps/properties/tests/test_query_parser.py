@@ -255,3 +255,28 @@ def test_catalog_titles_parse_to_their_own_city() -> None:
     for listing in listings:
         parsed = parse_query(f"{listing['title']} in {listing['city']}", known_cities=cities)
         assert parsed.city == listing["city"], listing["title"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("$1,200,000", ("1200000", "USD")),
+        ("1.2m", ("1200000", "")),
+        ("$450k", ("450000", "USD")),
+        ("2,500/month", ("2500", "")),
+        ("950000 EUR", ("950000", "EUR")),
+        ("€ 950.000,00", ("950000", "EUR")),
+        ("£1.5 million", ("1500000", "GBP")),
+        ("1,234.56", ("1234.56", "")),
+        ("call us", None),
+        ("$400k-$500k", None),
+        ("", None),
+    ],
+)
+def test_price_cells(text, expected):
+    from decimal import Decimal
+
+    from apps.properties.query_parser import price_parse
+
+    parsed = price_parse(text)
+    assert parsed == (None if expected is None else (Decimal(expected[0]), expected[1]))
