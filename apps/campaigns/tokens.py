@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from django.core import signing
 
+from apps.core.text import text_storable
+
 SALT = "campaigns.unsubscribe"
 
 
@@ -31,6 +33,8 @@ def unsubscribe_token_read(token: str) -> UnsubscribeRequest | None:
     except signing.BadSignature:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("s"), str) or not isinstance(data.get("e"), str):
+        return None
+    if not (text_storable(data["s"]) and text_storable(data["e"])):  # signed by us, so never: but not looked up
         return None
     organization_id, message_log_id = data.get("o"), data.get("m")
     return UnsubscribeRequest(

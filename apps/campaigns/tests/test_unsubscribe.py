@@ -115,6 +115,12 @@ def test_a_forged_token_is_refused(org, token):
         assert not Suppression.objects.exists()
 
 
+def test_a_signed_token_holding_a_nul_is_refused_not_looked_up(org):
+    # Only a holder of SECRET_KEY can make one; it reached PostgreSQL as a schema name (a 500).
+    token = unsubscribe_token_make(organization_id=org.pk, schema="ac\x00me", email="a@b.test", message_log_id=1)
+    assert public().post(f"/unsubscribe/{token}/").status_code == 400
+
+
 def test_a_token_for_a_deleted_organization_is_not_found(org):
     gone = unsubscribe_token_make(organization_id=org.pk, schema="gone", email="ana@example.com", message_log_id=1)
     assert public().post(f"/unsubscribe/{gone}/").status_code == 404
