@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -37,36 +38,23 @@ MAX_RENDERED_CHARS = 200_000
 
 
 def _sample_context() -> dict[str, Any]:
-    """A lead, an organization and a listing as a mail's context has them, to try a template on."""
-    attributes = {"property_type": "house", "bedrooms": 3, "areas": ["Austin"], "budget_max": 500000}
-    listing = {
-        "id": 1, "title": "Sunny craftsman with a pool", "price": "$450,000", "place": "Hyde Park, Austin",
-        "city": "Austin", "bedrooms": 3, "bathrooms": 2, "property_type": "house", "listing_type": "sale",
-        "url": "https://example.com/listings/1", "image": "https://example.com/listings/1.jpg",
-    }  # fmt: skip
-    return {
-        "lead": {
-            "id": 1,
-            "name": "Ana Example",
-            "first_name": "Ana",
-            "email": "ana@example.com",
-            "status": "new",
-            "attributes": attributes,
-            "criteria": criteria_text(attributes),
-        },
-        "organization": {
-            "name": "Example Realty",
-            "slug": "example",
-            "persona_name": "Ava",
-            "persona_tone": "friendly",
-            "greeting": "Hi!",
-            "primary_color": "#1f6feb",
-            "logo_url": "",
-            "chat_url": "https://example.com/chat/example",
-        },
-        "listings": [listing],
-        "unsubscribe_url": "https://example.com/unsubscribe/sample/",
-    }
+    """The context of a mail to a sample lead about a sample listing, to try a template on."""
+    lead = SimpleNamespace(
+        pk=1, name="Ana Example", email="ana@example.com", status="new",
+        attributes={"property_type": "house", "bedrooms": 3, "areas": ["Austin"], "budget_max": 500000},
+    )  # fmt: skip
+    organization = SimpleNamespace(
+        name="Example Realty", slug="example", persona_name="Ava", persona_tone="friendly", greeting="Hi!",
+        primary_color="#1f6feb", logo_url="",
+    )  # fmt: skip
+    listing = SimpleNamespace(
+        pk=1, title="Sunny craftsman with a pool", price=Decimal("450000"), currency="USD", listing_type="sale",
+        property_type="house", neighborhood="Hyde Park", city="Austin", bedrooms=3, bathrooms=Decimal(2),
+        url="https://example.com/listings/1", images=["https://example.com/listings/1.jpg"],
+    )  # fmt: skip
+    return mail_context(
+        lead=lead, organization=organization, listings=[listing], unsubscribe_url="https://example.com/unsubscribe/x/"
+    )
 
 
 def template_check(source: str) -> None:

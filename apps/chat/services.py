@@ -214,9 +214,7 @@ def chat_turn_prepare(
     state = conversation_turn_state(conversation_id=conversation_id, messages=RECENT_MESSAGES)
     if state is None:
         raise Conversation.DoesNotExist(f"Conversation {conversation_id} does not exist.")
-    prep = TurnPrep(
-        conversation_id=conversation_id, text=text, client_id=client_id[:100] if text_storable(client_id) else ""
-    )
+    prep = TurnPrep(conversation_id=conversation_id, text=text, client_id=client_id[:100])
     if state.status == ConversationStatus.HUMAN:
         prep.ai = False
         return prep
