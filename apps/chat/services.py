@@ -135,6 +135,10 @@ def conversation_history(*, conversation: Conversation, limit: int = 50) -> list
 
 
 def _touch(conversation: Conversation) -> None:
+    # Row lock first, then count: two messages of one conversation stored at once (two Messenger jobs of
+    # one thread) each counted only its own. Waiting on the lock, the count's statement then sees the
+    # other's committed message. Callers are atomic: the lock lasts until their commit.
+    Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("pk").first()
     conversation.last_message_at = timezone.now()
     conversation.message_count = conversation.messages.count()
     conversation.save(update_fields=["last_message_at", "message_count", "status"])
