@@ -374,10 +374,9 @@ def conversation_lead_link(*, conversation: Conversation, lead) -> None:
 @transaction.atomic
 def conversation_visitor_message_store(*, conversation: Conversation, text: str) -> Message:
     """A visitor's message that gets no reply (a photo, a sticker on Messenger): stored, its event recorded."""
-    started = conversation.message_count == 0
     message = Message.objects.create(conversation=conversation, role=Role.VISITOR, text=text)
     _touch(conversation)
-    if started:
+    if conversation.message_count == 1:  # counted under the row lock: one of two at once sees 2
         event_record(type=EventType.CONVERSATION_STARTED, data={"conversation": conversation_data(conversation)})
     _record_message_event(conversation, message)
     return message

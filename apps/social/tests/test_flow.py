@@ -155,7 +155,11 @@ def test_a_photo_or_a_location_is_kept_for_the_agent_and_not_answered(acme, grap
     with tenant_context(acme):
         texts = list(Message.objects.filter(conversation=conversation).order_by("id").values_list("text", flat=True))
         assert sorted(texts) == ["[image] https://cdn.test/p.jpg", "[location] 30.27, -97.74"]  # jobs: any order
-        assert Conversation.objects.get().message_count == 2
+        assert Conversation.objects.get().message_count == 2  # both counted, though stored at once
+        from apps.events.models import Event
+
+        assert Event.objects.filter(type="conversation.started").count() == 1
+        assert Event.objects.filter(type="conversation.message").count() == 2
     assert sorted(InboundEvent.objects.values_list("outcome", flat=True)) == ["attachment", "attachment"]
 
 
