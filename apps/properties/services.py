@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import logging
@@ -271,13 +272,7 @@ def property_rows_parse(*, content: bytes | str, filename: str = "") -> list[Any
 
     The format comes from the file name's extension, else from the content (a leading `[`).
     """
-    if isinstance(content, bytes):
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ApplicationError(ErrorCode.INVALID, "The file is not UTF-8 text.", attr="file") from None
-    else:
-        text = content.lstrip("\ufeff")
+    text = _file_text(content) if isinstance(content, bytes) else content.lstrip("\ufeff")
     name = filename.lower()
     is_json = name.endswith(".json") or (not name.endswith(".csv") and text.lstrip().startswith(("[", "{")))
     if is_json:
@@ -293,15 +288,47 @@ def property_rows_parse(*, content: bytes | str, filename: str = "") -> list[Any
     return _csv_rows(text)
 
 
+def _file_text(content: bytes) -> str:
+    """An uploaded file's text: UTF-8 (with or without a BOM), UTF-16 with its BOM, else Windows-1252.
+
+    Excel's "CSV" on Windows writes the system's code page, Windows-1252 in Western locales, and its
+    "Unicode text" UTF-16: refusing both as "not UTF-8" refused most spreadsheets agents save.
+    """
+    if content.startswith(b"PK\x03\x04"):
+        raise ApplicationError(
+            ErrorCode.INVALID, "This is a workbook (.xlsx), not CSV: save it as CSV, or export JSON.", attr="file"
+        )
+    encodings = (
+        ("utf-16",) if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else ("utf-8-sig", "cp1252")
+    )
+    for encoding in encodings:
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" not in text:  # a binary file decodes as cp1252 too
+            return text
+    raise ApplicationError(ErrorCode.INVALID, "The file is not text (UTF-8, UTF-16 or Windows-1252).", attr="file")
+
+
+_EXCEL_SEPARATOR_RE = re.compile(r"\A\s*sep=(.)\r?\n", re.IGNORECASE)
+
+
 def _csv_rows(text: str) -> list[dict[str, str]]:
+    # Excel's first line "sep=;" names the delimiter; blank lines before the header are no header.
+    separator = _EXCEL_SEPARATOR_RE.match(text)
+    text = (text[separator.end() :] if separator else text).lstrip("\r\n")
     if not text.strip():
         raise ApplicationError(ErrorCode.INVALID, "The file is empty.", attr="file")
-    sample = text[:4096]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
+    if separator:
+        dialect: Any = type("ExcelSeparator", (csv.excel,), {"delimiter": separator.group(1)})
+    else:
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+    # strict: a quote never closed is an error at the end of the file, not the rest of the file in one cell.
+    reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect, strict=True)
     try:
         fieldnames = reader.fieldnames or []  # reading the header row can fail too (a cell over csv's field limit)
     except csv.Error as exc:
@@ -311,11 +338,17 @@ def _csv_rows(text: str) -> list[dict[str, str]]:
         raise ApplicationError(
             ErrorCode.INVALID, "The CSV file needs a header row naming the fields (title, price, city, …).", attr="file"
         )
+    if twice := sorted({name for name in header if name and header.count(name) > 1}):
+        # csv keeps the last of two columns with one name: the other's values would vanish without a word.
+        raise ApplicationError(ErrorCode.INVALID, f"The header names {', '.join(twice)} twice.", attr="file")
     reader.fieldnames = header
     try:
         return [{key: value for key, value in row.items() if key} for row in reader]
     except csv.Error as exc:
-        raise ApplicationError(ErrorCode.INVALID, f"Invalid CSV: {exc}", attr="file") from None
+        detail = "a quoted value is never closed" if "unexpected end of data" in str(exc) else str(exc)
+        raise ApplicationError(
+            ErrorCode.INVALID, f"Invalid CSV (line {reader.line_num}): {detail}.", attr="file"
+        ) from None
 
 
 def _split_list(value: Any) -> Any:

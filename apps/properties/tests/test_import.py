@@ -173,6 +173,39 @@ def test_spreadsheet_prices_and_choices_import_as_people_write_them(api, org):
     }
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        "title,property_type,listing_type,price,city\nCafé près du parc,house,sale,1,Montréal\n".encode("cp1252"),
+        "title,property_type,listing_type,price,city\nCafé près du parc,house,sale,1,Montréal\n".encode("utf-16"),
+        b"sep=;\r\ntitle;property_type;listing_type;price;city\r\nCaf\xe9 pr\xe8s du parc;house;sale;1;Montr\xe9al\r\n",
+        "\n\ntitle,property_type,listing_type,price,city\nCafé près du parc,house,sale,1,Montréal\n".encode(),
+    ],
+    ids=["windows-1252", "utf-16", "excel-sep-line", "blank-lines-first"],
+)
+def test_files_as_excel_and_windows_save_them_import(api, org, content):
+    response = upload(api, content)
+    assert response.status_code == 200, response.json()
+    assert response.json()["created"] == 1 and response.json()["errors"] == []
+    with tenant_context(org):
+        assert Property.objects.get().title == "Café près du parc"
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("title,price,price\nA,1,2\n", "price twice"),
+        ('title,price,city\n"Nice flat,100,Austin\nB,200,Austin\n', "never closed"),
+        (b"PK\x03\x04 an xlsx", "workbook"),
+    ],
+)
+def test_files_that_would_lose_data_quietly_are_refused(api, content, words):
+    # A second column of one name replaced the first; an unclosed quote read the rest of the file as one cell.
+    response = upload(api, content)
+    assert response.status_code == 400 and response.json()["errors"][0]["attr"] == "file"
+    assert words in response.json()["errors"][0]["detail"]
+
+
 def test_missing_file_and_roles(api, org, client_for, member_of):
     assert api.post("/api/v1/properties/import/", {}, format="multipart").status_code == 400
     member = client_for(org, user=member_of(org, "member"))
