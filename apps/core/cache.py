@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 import weakref
 from typing import Any
 
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from redis import ConnectionPool, Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+# Redis down or not answering: what a cache read or write meets then.
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+WARN_EVERY_SECONDS = 10.0
+_warned_at = 0.0
+
+
+def unreachable_warn(what: str, exc: Exception) -> None:
+    """Log that Redis is unreachable, at most once every WARN_EVERY_SECONDS per process (not per request)."""
+    global _warned_at
+    now = time.monotonic()
+    if now - _warned_at >= WARN_EVERY_SECONDS:
+        _warned_at = now
+        logger.warning("Redis unreachable (%s): %s; serving without it.", exc.__class__.__name__, what)
 
 
 class SharedConnectionPool(ConnectionPool):
@@ -58,9 +79,76 @@ class SharedClientRedisCacheClient(RedisCacheClient):
 
 
 class RedisCache(DjangoRedisCache):
-    """Django's Redis cache with one pool per server URL and one client per pool, for the whole process."""
+    """Django's Redis cache with one pool per server URL and one client per pool, for the whole process.
+
+    And a cache that Redis being down does not turn into 500s: a read misses (the caller reads the
+    database), a write or an add does not happen (an add answers False: "someone has it", which is
+    the safe answer for the one-time login links that use it), with a warning in the log. As
+    Django's database and file caches, and django-redis's IGNORE_EXCEPTIONS, do.
+    """
 
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = SharedClientRedisCacheClient
         self._options = {"pool_class": SharedConnectionPool, **self._options}  # a copy: settings stay as written
+
+    def get(self, key, default=None, version=None):
+        try:
+            return super().get(key, default, version)
+        except UNREACHABLE as exc:
+            unreachable_warn("a cache read missed", exc)
+            return default
+
+    def get_many(self, keys, version=None):
+        try:
+            return super().get_many(keys, version)
+        except UNREACHABLE as exc:
+            unreachable_warn("a cache read missed", exc)
+            return {}
+
+    def has_key(self, key, version=None):
+        try:
+            return super().has_key(key, version)
+        except UNREACHABLE as exc:
+            unreachable_warn("a cache read missed", exc)
+            return False
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().add(key, value, timeout, version)
+        except UNREACHABLE as exc:
+            unreachable_warn("a cache add did not happen", exc)
+            return False
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            super().set(key, value, timeout, version)
+        except UNREACHABLE as exc:
+            unreachable_warn("a cache write did not happen", exc)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().set_many(data, timeout, version)
+        except UNREACHABLE as exc:
+            unreachable_warn("a cache write did not happen", exc)
+            return list(data)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().touch(key, timeout, version)
+        except UNREACHABLE as exc:
+            unreachable_warn("a cache write did not happen", exc)
+            return False
+
+    def delete(self, key, version=None):
+        try:
+            return super().delete(key, version)
+        except UNREACHABLE as exc:
+            unreachable_warn("a cache delete did not happen", exc)
+            return False
+
+    def delete_many(self, keys, version=None):
+        try:
+            super().delete_many(keys, version)
+        except UNREACHABLE as exc:
+            unreachable_warn("a cache delete did not happen", exc)

@@ -12,9 +12,14 @@ import threading
 from typing import Any
 
 import dramatiq
+import redis.exceptions
+from dramatiq.errors import ConnectionError as DramatiqConnectionError
 from dramatiq.middleware import Middleware, SkipMessage
 
 logger = logging.getLogger(__name__)
+
+# A broker that is down: RabbitMQ's (dramatiq wraps pika's errors) or Redis's.
+BROKER_UNREACHABLE = (DramatiqConnectionError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 SCHEMA_OPTION = "schema_name"
 
@@ -76,7 +81,17 @@ def enqueue_on_commit(actor: dramatiq.Actor, *args: Any, delay_ms: int | None = 
     from django.db import connection, transaction
 
     schema = connection.schema_name
-    transaction.on_commit(lambda: enqueue(actor, *args, schema=schema, delay_ms=delay_ms, **kwargs), robust=False)
+
+    def send() -> None:
+        try:
+            enqueue(actor, *args, schema=schema, delay_ms=delay_ms, **kwargs)
+        except BROKER_UNREACHABLE as exc:
+            # The change is committed: its answer must not become a 500 (a client would retry it). What
+            # the job would have done is repaired later: the outbox sweep re-queues pending deliveries,
+            # `reindex_properties` embeds listings the job missed.
+            logger.error("%s in %s not queued, the broker is unreachable: %s", actor.actor_name, schema, exc)
+
+    transaction.on_commit(send, robust=False)
 
 
 def discover_actors() -> None:

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 
+from apps.core.cache import UNREACHABLE, unreachable_warn
+
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -24,9 +26,12 @@ def counter_increment(key: str, window_seconds: int) -> int:
     cache.add(key, 0, timeout=window_seconds)
     try:
         return cache.incr(key)
-    except ValueError:  # expired between add and incr
+    except ValueError:  # expired between add and incr (or never added: Redis was unreachable)
         cache.set(key, 1, timeout=window_seconds)
         return 1
+    except UNREACHABLE as exc:
+        unreachable_warn("rate limits are not counted", exc)  # fail open, as counters_increment does
+        return 0
 
 
 def counters_increment(counters: list[tuple[str, int]]) -> list[int]:
@@ -45,11 +50,17 @@ def counters_increment(counters: list[tuple[str, int]]) -> list[int]:
         name = backend.make_and_validate_key(key)
         pipeline.set(name, 0, ex=window, nx=True)
         pipeline.incr(name)
-    return [int(count) for count in pipeline.execute()[1::2]]
+    try:
+        return [int(count) for count in pipeline.execute()[1::2]]
+    except UNREACHABLE as exc:
+        # Fail open: with Redis down a visitor still gets answers and an owner can still log in (each
+        # was a 500); the log says the limits are off. Counting resumes when Redis is back.
+        unreachable_warn("rate limits are not counted", exc)
+        return [0 for _ in counters]
 
 
 def counter_value(key: str) -> int:
-    return cache.get(key, 0)
+    return cache.get(key, 0)  # 0 when Redis is down (apps.core.cache.RedisCache)
 
 
 def rate_limits_hit(limits: Iterable[tuple[str, str]]) -> int | None:

@@ -34,3 +34,31 @@ def test_the_configured_broker_applies_it():
     from django.conf import settings
 
     assert settings.DRAMATIQ_BROKER["MIDDLEWARE"][0] == "apps.core.jobs.QueuePrefix"
+
+
+def test_a_job_the_broker_cannot_take_after_commit_is_logged_not_raised(db, django_capture_on_commit_callbacks, caplog):
+    # The change is committed: its answer must not become a 500 (the client would retry it).
+    import pytest
+    import redis.exceptions
+
+    from apps.core.jobs import enqueue_on_commit
+
+    broker = StubBroker()
+
+    @dramatiq.actor(broker=broker, actor_name="probe_job")
+    def probe_job(n): ...
+
+    def down(*args, **kwargs):
+        raise redis.exceptions.ConnectionError("Error 111 connecting to localhost:6399. Connection refused.")
+
+    probe_job.send_with_options = down
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_on_commit(probe_job, 1)
+    assert "probe_job in public not queued, the broker is unreachable" in caplog.text
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug, not an outage")
+
+    probe_job.send_with_options = broken
+    with pytest.raises(ValueError), django_capture_on_commit_callbacks(execute=True):
+        enqueue_on_commit(probe_job, 1)

@@ -108,3 +108,26 @@ def test_redis_cache_backends_share_one_client_per_pool(redis_cache):
     assert len(clients) == 1
     redis_cache.set("k", 2)
     assert [backend.get("k") for backend in others] == [2, 2, 2]
+
+
+@pytest.fixture
+def redis_down(settings):
+    """The cache as settings build it for Redis, on a port where nothing listens."""
+    from config.settings.base import cache_settings
+
+    settings.CACHES = cache_settings("redis://127.0.0.1:6399/0")
+    return caches["default"]
+
+
+def test_with_redis_down_the_cache_misses_and_limits_fail_open(redis_down, caplog):
+    # Each of these was a 500: the chat's limits, the login throttle, the catalog read, the search.
+    from apps.core import cache as shared
+
+    shared._warned_at = 0.0
+    assert redis_down.get("k", "default") == "default" and redis_down.get_many(["a", "b"]) == {}
+    assert redis_down.add("k", 1) is False  # "someone has it": one-time login links stay one-time
+    redis_down.set("k", 1)
+    redis_down.delete("k")
+    assert rate_limits_hit([("ip:1.2.3.4", "1/m"), ("ip:1.2.3.4", "1/m")]) is None
+    assert counter_increment("login:x", 60) == 0 and counter_value("login:x") == 0
+    assert "Redis unreachable" in caplog.text
