@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import re
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -198,7 +199,13 @@ class OpenAIChatModel:
                 )
             finally:
                 _on_request_sent.reset(sent)
+            # The whole reply within OPENAI_TIMEOUT, checked as each piece arrives: the client's timeout
+            # bounds one read, so a model trickling a piece every few seconds held a turn for minutes.
+            deadline = time.monotonic() + settings.OPENAI_TIMEOUT
             async for chunk in response:
+                if time.monotonic() > deadline:
+                    await response.close()
+                    raise LLMUnavailable(f"the reply took longer than {settings.OPENAI_TIMEOUT:g} s")
                 if getattr(chunk, "usage", None):
                     stats.prompt_tokens = chunk.usage.prompt_tokens
                     stats.completion_tokens = chunk.usage.completion_tokens

@@ -343,7 +343,8 @@ BILLING_GRACE_DAYS = env.int("BILLING_GRACE_DAYS", default=7)
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
 OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="")
 OPENAI_MODEL = env("OPENAI_MODEL", default="gpt-4o-mini")
-# Seconds: the whole reply may take OPENAI_TIMEOUT; connecting may take OPENAI_CONNECT_TIMEOUT.
+# Seconds: the whole reply may take OPENAI_TIMEOUT (checked as each piece arrives; one read may take
+# as long again); connecting may take OPENAI_CONNECT_TIMEOUT.
 OPENAI_TIMEOUT = env.float("OPENAI_TIMEOUT", default=60.0)
 OPENAI_CONNECT_TIMEOUT = env.float("OPENAI_CONNECT_TIMEOUT", default=5.0)
 # Longest visitor message accepted, in characters.

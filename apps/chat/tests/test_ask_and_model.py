@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -102,6 +103,21 @@ async def test_sse_ask_ends_with_an_error_event_when_the_turn_fails(chat_orgs, m
     last = [block for block in raw.split("\n\n") if block][-1]
     assert last.startswith("event: error")
     assert json.loads(last.split("\n")[1].removeprefix("data: "))["code"] == "unavailable"
+
+
+@transactional
+async def test_a_model_that_trickles_is_cut_at_the_timeout_and_the_partial_reply_kept(chat_orgs, settings):
+    # OPENAI_TIMEOUT bounded each read only: a piece every 0.4 s kept a turn going for as long as it lasted.
+    with FakeOpenAI("one two three four five six seven eight nine ten", piece_delay=0.4) as fake:
+        settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL, settings.OPENAI_TIMEOUT = "sk-test", fake.base_url, 1.0
+        chat_model_reset()
+        started = asyncio.get_running_loop().time()
+        response = await _ask({"org": "chat-acme", "message": "house in Austin"})
+        elapsed = asyncio.get_running_loop().time() - started
+    assert response.status_code == 503 and response.json()["errors"][0]["code"] == "unavailable"
+    assert elapsed < 3.0
+    reply = await _stored(chat_orgs["acme"], role="assistant")
+    assert reply.is_partial and reply.text.startswith("one") and "ten" not in reply.text
 
 
 @transactional
