@@ -45,3 +45,38 @@ def test_healthz_reports_a_broken_database(db, monkeypatch):
     response = APIClient().get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"].startswith("error") and response.json()["channel_layer"] == "ok"
+
+
+def test_healthz_answers_within_seconds_when_redis_accepts_and_never_answers(db, settings, monkeypatch):
+    # It waited out the layer's 30 s socket timeout; a load balancer gives up first and learns nothing.
+    import socket
+    import time
+
+    from channels.layers import channel_layers
+
+    from apps.core import views
+
+    mute = socket.socket()
+    mute.bind(("127.0.0.1", 0))
+    mute.listen(8)  # accepts (the kernel does), never answers
+    monkeypatch.setattr(views, "HEALTHZ_CHECK_SECONDS", 0.5)
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [f"redis://127.0.0.1:{mute.getsockname()[1]}"]},
+        }
+    }
+    channel_layers.backends.clear()
+    started = time.monotonic()
+    try:
+        response = APIClient().get("/healthz")
+    finally:
+        channel_layers.backends.clear()
+        mute.close()
+    assert time.monotonic() - started < 3
+    assert response.status_code == 503 and response.json()["channel_layer"] == "error: no answer within 0.5 s"
+
+
+def test_database_connections_give_up_connecting(settings):
+    # libpq waits forever by default for a server that accepts and never answers.
+    assert settings.DATABASES["default"]["OPTIONS"]["connect_timeout"] == settings.DATABASE_CONNECT_TIMEOUT > 0

@@ -141,11 +141,15 @@ SEARCH_TRIGRAM_THRESHOLD = 0.5
 # ask (Django's own queries bind on the client and are never prepared). Off (false) for a pooler that
 # cannot keep prepared statements per connection.
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+# Seconds to establish a connection. libpq waits forever by default: a server that accepts and never
+# answers (a hung host, a half-open proxy) hung every request, /healthz included, instead of failing.
+DATABASE_CONNECT_TIMEOUT = env.int("DATABASE_CONNECT_TIMEOUT", default=5)
 
 
 def database_session_settings(config: dict) -> dict:
     """Add the session settings above to a DATABASES entry's connection options (idempotent)."""
     options = config.setdefault("OPTIONS", {})
+    options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT)
     if DATABASE_PREPARED_STATEMENTS:
         options.setdefault("prepare_threshold", 2**31 - 1)
     setting = f"-c pg_trgm.word_similarity_threshold={SEARCH_TRIGRAM_THRESHOLD}"
