@@ -15,7 +15,7 @@ from django_tenants.utils import schema_context
 from apps.chat import services
 from apps.chat.realtime import conversation_group
 from apps.chat.turn import chat_turn
-from apps.core.consumers import DirectDispatchJsonConsumer
+from apps.core.consumers import CHANNEL_LAYER_UNREACHABLE, DirectDispatchJsonConsumer
 from apps.core.errors import ApplicationError
 from apps.core.ratelimit import rate_limits_hit, scope_client_ip
 from apps.core.text import UNSTORABLE_TEXT, json_parse, text_storable
@@ -58,12 +58,20 @@ class ChatConsumer(DirectDispatchJsonConsumer):
         self.conversation_id = opened["id"]
         self.group = conversation_group(self.schema, self.conversation_id)
         await self.accept()
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        try:
+            await self.channel_layer.group_add(self.group, self.channel_name)
+        except CHANNEL_LAYER_UNREACHABLE as exc:
+            # The visitor still chats with the assistant; only an agent's replies will not arrive live
+            # (they are in the conversation on the next connect). It closed the socket with 1011.
+            logger.warning("chat socket in %s without live agent messages: channel layer unreachable (%s)",
+                           self.schema, exc)  # fmt: skip
+            self.group = None
         await self.send_json(opened["frame"])
 
     async def disconnect(self, code):
         if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            with contextlib.suppress(*CHANNEL_LAYER_UNREACHABLE):  # the group expires on the layer's side
+                await self.channel_layer.group_discard(self.group, self.channel_name)
         task = getattr(self, "task", None)
         if task is not None and not task.done():
             task.cancel()

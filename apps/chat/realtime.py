@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import connection, transaction
+from django.db import connection
 
 from apps.chat.models import Conversation, Message
+from apps.core.consumers import group_send_on_commit
 
 
 def conversation_group(schema_name: str, conversation_id: int) -> str:
@@ -19,11 +18,4 @@ def push_agent_message(*, conversation: Conversation, message: Message) -> None:
     from apps.chat.services import message_data
 
     group = conversation_group(connection.schema_name, conversation.pk)
-    payload = {"type": "chat.agent_message", "message": message_data(message)}
-
-    def send() -> None:
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(group, payload)
-
-    transaction.on_commit(send)
+    group_send_on_commit(group, {"type": "chat.agent_message", "message": message_data(message)})

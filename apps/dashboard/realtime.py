@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import connection, transaction
+from django.db import connection
 
+from apps.core.consumers import group_send_on_commit
 from apps.events.models import Event, EventType
 from apps.events.services import event_hook
 
@@ -29,10 +28,4 @@ def dashboard_event_push(event: Event) -> None:
         "conversation": event.data.get("conversation"),
         "message": event.data.get("message"),
     }
-
-    def send() -> None:
-        layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(layer.group_send)(group, payload)
-
-    transaction.on_commit(send)
+    group_send_on_commit(group, payload)

@@ -318,3 +318,20 @@ async def test_canceled_subscription_pauses_the_assistant_politely(chat_orgs):
     assert refused["type"] == "error" and refused["code"] == "plan_limit"
     assert "cancel" not in refused["detail"].lower()  # visitors are not told about billing
     await communicator.disconnect()
+
+
+async def test_with_the_channel_layer_down_a_visitor_still_chats(chat_orgs, settings):
+    # Redis down closed every new socket with 1011 and no frame: only live agent replies need the layer.
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:6399"]}}
+    }
+    channel_layers.backends.clear()
+    try:
+        communicator = await connect(chat_orgs["acme"].slug)
+        assert (await communicator.receive_json_from())["type"] == "conversation"
+        assert (await ask(communicator, "house in Austin"))[-1]["type"] == "done"
+        await communicator.disconnect()
+    finally:
+        channel_layers.backends.clear()
