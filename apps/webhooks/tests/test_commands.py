@@ -119,3 +119,24 @@ def test_the_in_process_scheduler_thread_sends_sweeps(committed_org):
         broker.flush_all()
     assert not thread.is_alive()
     assert committed_org.schema_name in schemas
+
+
+def test_run_automations_loop_outlives_a_lost_database_connection(db, monkeypatch):
+    # It exited with a traceback when its connection dropped (a database restart at 3 a.m.).
+    from django.db import OperationalError
+
+    from apps.core.management.commands import run_automations
+
+    rounds = []
+
+    def round_(self, names):
+        rounds.append(1)
+        if len(rounds) == 1:
+            raise OperationalError("the connection is lost")
+        raise KeyboardInterrupt  # the second round came: stop the loop here
+
+    monkeypatch.setattr(run_automations.Command, "_round", round_)
+    err = io.StringIO()
+    with pytest.raises(KeyboardInterrupt):
+        call_command("run_automations", "--task", "webhooks", "--loop", "--interval", "0.01", stderr=err)
+    assert len(rounds) == 2 and "Round failed, retrying" in err.getvalue()

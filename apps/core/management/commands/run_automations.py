@@ -6,14 +6,16 @@ import signal
 import threading
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
-from apps.core.jobs import discover_actors
+from apps.core.jobs import BROKER_UNREACHABLE, discover_actors
 from apps.core.periodic import periodic_run_now, periodic_task_get, periodic_tasks
 
 # The contract's tasks (registered by apps.webhooks.actors and apps.campaigns.actors); any other
 # registered periodic task (apps.core.periodic) is accepted too, and `all` runs every one that exists.
 TASKS = ("webhooks", "email")
 MAX_INTERVAL_SECONDS = 86_400
+RETRY_SECONDS = 5.0
 
 
 class Command(BaseCommand):
@@ -44,7 +46,15 @@ class Command(BaseCommand):
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         while not stop.is_set():
-            interval = self._round(names)
+            try:
+                interval = self._round(names)
+            except (OperationalError, InterfaceError, *BROKER_UNREACHABLE) as exc:
+                # The database restarted or the broker is down: this round is lost, not the loop (it
+                # exited with a traceback). The next round opens a new connection.
+                self.stderr.write(f"Round failed, retrying in {RETRY_SECONDS:g} s: {exc.__class__.__name__}: {exc}")
+                close_old_connections()
+                connection.close()
+                interval = RETRY_SECONDS
             stop.wait(options["interval"] or interval)
 
     def _round(self, names) -> float:
