@@ -145,6 +145,25 @@ def test_command_failure_is_one_line_and_exit_1(db):
     assert lines == ["CommandError: No organization with slug 'ghost-org'."]
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["create_organization", "x1", "--name", "X", "--owner-email", "a@b.test"],
+        ["run_automations", "--task", "webhooks"],
+    ],
+)
+def test_a_database_that_cannot_be_reached_is_one_line_and_exit_1(command):
+    # Each command printed a ~90-line traceback while the database was down.
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local", "DATABASE_URL": "postgres://127.0.0.1:1/x"}
+    env.pop("TEST_DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip() and "arning" not in line]
+    assert len(lines) == 1 and lines[0].startswith("CommandError: The database is unreachable: "), lines
+
+
 def test_init_platform_declares_the_trigram_costs_a_restore_or_an_extension_update_loses(db):
     # pg_dump leaves an extension's members out, and ALTER EXTENSION … UPDATE re-creates them: either
     # way pg_trgm's own cost (1) is back, and the search's planner scans the vocabulary again.

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from apps.accounts.services import api_key_create
+from apps.core.commands import PlatformCommand
 from apps.core.errors import ApplicationError
 from apps.tenants.selectors import organization_get
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Create an API key for <slug>; the key is printed on the last line, once."
 
     def add_arguments(self, parser):

@@ -6,17 +6,18 @@ import time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import connection
 
 from apps.accounts.models import User
 from apps.billing.services import plans_sync
+from apps.core.commands import PlatformCommand
 from apps.core.extensions import trigram_costs_declare
 from apps.tenants import provisioning
 from apps.tenants.models import Domain, Organization
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Migrate the shared schema and every organization, create the public tenant, plans and superuser."
 
     def handle(self, *args, **options):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import signal
 import threading
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
+from apps.core.commands import PlatformCommand
 from apps.core.jobs import BROKER_UNREACHABLE, discover_actors
 from apps.core.periodic import periodic_run_now, periodic_task_get, periodic_tasks
 
@@ -18,7 +19,7 @@ MAX_INTERVAL_SECONDS = 86_400
 RETRY_SECONDS = 5.0
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Run due webhook deliveries and/or due email steps for every organization, once or in a loop."
 
     def add_arguments(self, parser):

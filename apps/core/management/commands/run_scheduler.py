@@ -5,13 +5,12 @@ from __future__ import annotations
 import signal
 import threading
 
-from django.core.management.base import BaseCommand
-
+from apps.core.commands import PlatformCommand
 from apps.core.jobs import discover_actors
 from apps.core.periodic import Scheduler, periodic_fan_out, periodic_tasks
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Enqueue every periodic task once per organization, every task's interval, until stopped."
 
     def add_arguments(self, parser):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
+from apps.core.commands import PlatformCommand
 from apps.tenants.selectors import organization_get
 from apps.tenants.services import organization_create, organization_update
 
@@ -32,7 +32,7 @@ DEMO_PROFILE = {
 }
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Create or refresh the `demo` organization (brand, persona, owner)."
 
     def handle(self, *args, **options):

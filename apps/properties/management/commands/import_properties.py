@@ -5,16 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 from tqdm import tqdm
 
+from apps.core.commands import PlatformCommand
 from apps.core.errors import ApplicationError
 from apps.properties.services import property_embeddings_sync, property_import, property_rows_parse
 from apps.tenants.selectors import organization_get
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = (
         "Import listings (CSV with a header row, or a JSON array) into <slug>; bad rows are reported, the rest import."
     )

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 from tqdm import tqdm
 
+from apps.core.commands import PlatformCommand
 from apps.properties.embeddings import EmbeddingError, get_embedder
 from apps.properties.models import Property
 from apps.properties.services import property_embeddings_sync
 from apps.tenants.selectors import organization_get, organization_list
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = (
         "Re-embed listings of one organization (or all) whose text or EMBEDDING_PROVIDER/EMBEDDING_MODEL "
         "changed; run it after switching provider."

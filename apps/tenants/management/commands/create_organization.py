@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from apps.core.commands import PlatformCommand
 from apps.core.errors import ApplicationError
 from apps.tenants.services import organization_create
 
 
-class Command(BaseCommand):
+class Command(PlatformCommand):
     help = "Create an organization: schema, domain <slug>.<BASE_DOMAIN>, owner (created if new), trial."
 
     def add_arguments(self, parser):
