@@ -9,10 +9,12 @@ between the check and the connect.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import ipaddress
 import re
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +30,37 @@ EXCERPT_CHARS = 1000
 
 # One pool per (scheme, address, port, TLS name): keep-alive connections survive between deliveries.
 # maxsize: each drain has services.DRAIN_CONCURRENCY requests in flight, and several drains run side by side.
+_attempt = threading.local()  # the connections the current thread's attempt used (for its deadline)
+
+
+class _AttemptTracking:
+    """A connection that tells the current attempt it carries its request (see post's deadline)."""
+
+    def request(self, *args, **kwargs):
+        connections = getattr(_attempt, "connections", None)
+        if connections is not None:
+            connections.append(self)
+        return super().request(*args, **kwargs)
+
+
+class _HTTPConnection(_AttemptTracking, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_AttemptTracking, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
 _pools = urllib3.PoolManager(num_pools=200, maxsize=64, block=False)
+_pools.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 class UnsafeURL(ValueError):
@@ -189,6 +221,34 @@ def post(target: Target, *, body: bytes, headers: dict[str, str], timeout: float
         **headers,
     }
     started = time.perf_counter()
+    # urllib3's timeout bounds each socket operation: a receiver trickling a byte a second held an
+    # attempt for minutes, past the actor's time limit, and the attempt was never recorded. At the
+    # deadline a watchdog shuts the attempt's socket down, and the read fails at once.
+    _attempt.connections = connections = []
+    deadline_passed = threading.Event()
+
+    def watchdog() -> None:
+        deadline_passed.set()
+        for conn in list(connections):
+            with contextlib.suppress(OSError, AttributeError):
+                conn.sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(timeout, watchdog)
+    timer.daemon = True
+    timer.start()
+    try:
+        response = _attempt_post(target, body, request_headers, timeout, started)
+    finally:
+        timer.cancel()
+        _attempt.connections = None
+    if deadline_passed.is_set() and response.status_code is None:
+        return Response(None, _ms(started), error=f"Timed out after {timeout:g} s.")
+    return response
+
+
+def _attempt_post(
+    target: Target, body: bytes, request_headers: dict[str, str], timeout: float, started: float
+) -> Response:
     error = "No address to connect to."
     for address in target.addresses:
         pool_kwargs = {}

@@ -486,3 +486,47 @@ def test_retry_after_values_a_receiver_may_send(value, seconds):
 
     response = Response(status_code=503, duration_ms=1, headers={"retry-after": value} if value else {})
     assert response.retry_after() == seconds
+
+
+@pytest.mark.parametrize("phase", ["headers", "body"])
+def test_a_receiver_that_trickles_is_cut_at_the_timeout(phase):
+    # urllib3's timeout bounds each read: a byte every 0.2 s held an attempt for minutes, past the
+    # actor's time limit, and the attempt was never recorded (found by probing).
+    import socket
+    import threading
+    import time
+
+    from apps.webhooks.clients import post, target_resolve
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    stop = threading.Event()
+
+    def trickle():
+        conn, _ = server.accept()
+        conn.recv(65536)
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
+        if phase == "body":
+            conn.sendall(head)
+        for byte in (head if phase == "headers" else b"x" * 100):
+            if stop.wait(0.2):
+                break
+            try:
+                conn.send(bytes([byte]))
+            except OSError:
+                break
+        conn.close()
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    try:
+        target = target_resolve(f"http://127.0.0.1:{server.getsockname()[1]}/hook", allow_private=True)
+        started = time.monotonic()
+        response = post(target, body=b"{}", headers={}, timeout=1.0)
+        elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        server.close()
+    assert elapsed < 2.5
+    assert response.status_code is None and response.error == "Timed out after 1 s."
