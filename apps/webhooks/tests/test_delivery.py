@@ -509,7 +509,7 @@ def test_a_receiver_that_trickles_is_cut_at_the_timeout(phase):
         head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
         if phase == "body":
             conn.sendall(head)
-        for byte in (head if phase == "headers" else b"x" * 100):
+        for byte in head if phase == "headers" else b"x" * 100:
             if stop.wait(0.2):
                 break
             try:
