@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from typing import Any
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 from redis import ConnectionPool, Redis
@@ -78,6 +79,20 @@ class SharedClientRedisCacheClient(RedisCacheClient):
         return client
 
 
+def _tolerant(method: Callable, what: str, fallback: Callable) -> Callable:
+    """`method`, answering `fallback(*args, **kwargs)` with a warning when Redis is unreachable."""
+
+    @functools.wraps(method)
+    def tolerant(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except UNREACHABLE as exc:
+            unreachable_warn(what, exc)
+            return fallback(*args, **kwargs)
+
+    return tolerant
+
+
 class RedisCache(DjangoRedisCache):
     """Django's Redis cache with one pool per server URL and one client per pool, for the whole process.
 
@@ -92,63 +107,12 @@ class RedisCache(DjangoRedisCache):
         self._class = SharedClientRedisCacheClient
         self._options = {"pool_class": SharedConnectionPool, **self._options}  # a copy: settings stay as written
 
-    def get(self, key, default=None, version=None):
-        try:
-            return super().get(key, default, version)
-        except UNREACHABLE as exc:
-            unreachable_warn("a cache read missed", exc)
-            return default
-
-    def get_many(self, keys, version=None):
-        try:
-            return super().get_many(keys, version)
-        except UNREACHABLE as exc:
-            unreachable_warn("a cache read missed", exc)
-            return {}
-
-    def has_key(self, key, version=None):
-        try:
-            return super().has_key(key, version)
-        except UNREACHABLE as exc:
-            unreachable_warn("a cache read missed", exc)
-            return False
-
-    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().add(key, value, timeout, version)
-        except UNREACHABLE as exc:
-            unreachable_warn("a cache add did not happen", exc)
-            return False
-
-    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            super().set(key, value, timeout, version)
-        except UNREACHABLE as exc:
-            unreachable_warn("a cache write did not happen", exc)
-
-    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().set_many(data, timeout, version)
-        except UNREACHABLE as exc:
-            unreachable_warn("a cache write did not happen", exc)
-            return list(data)
-
-    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().touch(key, timeout, version)
-        except UNREACHABLE as exc:
-            unreachable_warn("a cache write did not happen", exc)
-            return False
-
-    def delete(self, key, version=None):
-        try:
-            return super().delete(key, version)
-        except UNREACHABLE as exc:
-            unreachable_warn("a cache delete did not happen", exc)
-            return False
-
-    def delete_many(self, keys, version=None):
-        try:
-            super().delete_many(keys, version)
-        except UNREACHABLE as exc:
-            unreachable_warn("a cache delete did not happen", exc)
+    get = _tolerant(DjangoRedisCache.get, "a cache read missed", lambda key, default=None, version=None: default)
+    get_many = _tolerant(DjangoRedisCache.get_many, "a cache read missed", lambda *args, **kwargs: {})
+    has_key = _tolerant(DjangoRedisCache.has_key, "a cache read missed", lambda *args, **kwargs: False)
+    add = _tolerant(DjangoRedisCache.add, "a cache add did not happen", lambda *args, **kwargs: False)
+    set = _tolerant(DjangoRedisCache.set, "a cache write did not happen", lambda *args, **kwargs: None)
+    set_many = _tolerant(DjangoRedisCache.set_many, "a cache write did not happen", lambda data, *a, **k: list(data))
+    touch = _tolerant(DjangoRedisCache.touch, "a cache write did not happen", lambda *args, **kwargs: False)
+    delete = _tolerant(DjangoRedisCache.delete, "a cache delete did not happen", lambda *args, **kwargs: False)
+    delete_many = _tolerant(DjangoRedisCache.delete_many, "a cache delete did not happen", lambda *args, **kwargs: None)
