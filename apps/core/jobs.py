@@ -13,13 +13,13 @@ from typing import Any
 
 import dramatiq
 import redis.exceptions
-from dramatiq.errors import ConnectionError as DramatiqConnectionError
+from dramatiq.errors import BrokerConnectionError
 from dramatiq.middleware import Middleware, SkipMessage
 
 logger = logging.getLogger(__name__)
 
 # A broker that is down: RabbitMQ's (dramatiq wraps pika's errors) or Redis's.
-BROKER_UNREACHABLE = (DramatiqConnectionError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+BROKER_UNREACHABLE = (BrokerConnectionError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 SCHEMA_OPTION = "schema_name"
 
