@@ -41,15 +41,15 @@ class DirectDispatchJsonConsumer(AsyncJsonWebsocketConsumer):
         self._layer_receive = receive
 
     async def _channel_receive_until_reachable(self):
-        for attempt in range(1_000_000):
+        waits = iter(LAYER_RETRY_SECONDS)
+        while True:
             try:
                 return await self._layer_receive()
             except CHANNEL_LAYER_UNREACHABLE as exc:
-                wait = LAYER_RETRY_SECONDS[min(attempt, len(LAYER_RETRY_SECONDS) - 1)]
-                if attempt == 0:
+                wait = next(waits, LAYER_RETRY_SECONDS[-1])
+                if wait == LAYER_RETRY_SECONDS[0]:
                     logger.warning("channel layer unreachable (%s): live messages wait, retrying", exc)
                 await asyncio.sleep(wait)
-        raise RuntimeError("unreachable")  # pragma: no cover
 
     async def dispatch(self, message):
         handler = getattr(self, get_handler_name(message), None)
