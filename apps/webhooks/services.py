@@ -526,6 +526,13 @@ def _send(url: str, trusted: bool, body: bytes, headers: dict[str, str]) -> tupl
     return response, started_at
 
 
+def _status_error(status_code: int | None) -> str:
+    """What an answer that is no success tells the endpoint's owner; a redirect says it was not followed."""
+    if status_code is not None and 300 <= status_code < 400:
+        return f"HTTP {status_code} (a redirect: deliveries do not follow them; point the endpoint at its target)"
+    return f"HTTP {status_code}"
+
+
 def _failing_streaks_save(deliveries: list[WebhookDelivery], before: dict[int, Any], succeeded: set[int]) -> None:
     """Write each endpoint's failing streak once per claim, as its attempts left it.
 
@@ -562,7 +569,7 @@ def _attempt_record(
     )
     delivery.attempt_count += 1
     delivery.last_status_code = response.status_code
-    error = response.error or ("" if response.ok else f"HTTP {response.status_code}")
+    error = response.error or ("" if response.ok else _status_error(response.status_code))
 
     if response.ok:
         if endpoint is not None:

@@ -258,6 +258,7 @@ def test_redirects_are_not_followed(org, receiver, settings):
     delivery = attempt_now(org)
     assert [r.path for r in receiver.requests] == ["/hook"]
     assert delivery.status == DeliveryStatus.FAILED and delivery.last_status_code == 307
+    assert delivery.last_error.startswith("HTTP 307 (a redirect: deliveries do not follow them")
 
 
 def test_a_refused_connection_is_retried_later(org, settings):
