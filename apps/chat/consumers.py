@@ -18,7 +18,7 @@ from apps.chat.turn import chat_turn
 from apps.core.consumers import CHANNEL_LAYER_UNREACHABLE, DirectDispatchJsonConsumer
 from apps.core.errors import ApplicationError
 from apps.core.ratelimit import rate_limits_hit, scope_client_ip
-from apps.core.text import UNSTORABLE_TEXT, json_parse, text_storable
+from apps.core.text import json_parse
 from apps.tenants.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -96,9 +96,6 @@ class ChatConsumer(DirectDispatchJsonConsumer):
         text = content["text"].strip()
         if not text or len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
             await self._error("invalid", f"A message has 1 to {settings.CHAT_MAX_MESSAGE_CHARS} characters.")
-            return
-        if not (text_storable(text) and text_storable(client_id)):
-            await self._error("invalid", f"The text and client_id {UNSTORABLE_TEXT}.")
             return
         if self.task is not None and not self.task.done():
             await self._error("invalid", "Wait for the current reply before sending another message.")

@@ -214,6 +214,8 @@ def chat_turn_prepare(
     from apps.properties.selectors import property_cities, property_search
 
     text = _validate_text(text, max_chars)
+    if not text_storable(client_id):  # echoed back and stored with the message
+        raise ApplicationError(ErrorCode.INVALID, f"The client_id {UNSTORABLE_TEXT}.", attr="client_id")
     # One read serves the status, the lead's contact, the prompt's history and the criteria stated so far.
     state = conversation_turn_state(conversation_id=conversation_id, messages=RECENT_MESSAGES)
     if state is None:

@@ -9,13 +9,13 @@ from asgiref.sync import async_to_sync
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from apps.core.cache import UNREACHABLE
 
 logger = logging.getLogger(__name__)
 
 # A Redis channel layer that is down (the in-memory one never is).
-CHANNEL_LAYER_UNREACHABLE = (OSError, RedisConnectionError, RedisTimeoutError)
+CHANNEL_LAYER_UNREACHABLE = (OSError, *UNREACHABLE)
 LAYER_RETRY_SECONDS = (1, 2, 5, 10, 30)
 
 

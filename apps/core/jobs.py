@@ -12,14 +12,15 @@ import threading
 from typing import Any
 
 import dramatiq
-import redis.exceptions
 from dramatiq.errors import BrokerConnectionError
 from dramatiq.middleware import Middleware, SkipMessage
+
+from apps.core.cache import UNREACHABLE
 
 logger = logging.getLogger(__name__)
 
 # A broker that is down: RabbitMQ's (dramatiq wraps pika's errors) or Redis's.
-BROKER_UNREACHABLE = (BrokerConnectionError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+BROKER_UNREACHABLE = (BrokerConnectionError, *UNREACHABLE)
 
 SCHEMA_OPTION = "schema_name"
 
